@@ -1,0 +1,193 @@
+"""Each service's own database: engine, transactions, exact column types, migrations.
+
+PostgreSQL in production and tests; a SQLite file is the zero-setup default for a local run. The
+column types below keep money exact on both: NUMERIC on PostgreSQL, scaled integers on SQLite
+(whose NUMERIC is a float), so SQL sums never pass through binary floating point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Iterator
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session, sessionmaker
+
+log = structlog.get_logger("backbone.db")
+
+
+class ScaledDecimal(sa.types.TypeDecorator):
+    """An exact Decimal column: NUMERIC(p, s) on PostgreSQL, an integer count of 10**-s on SQLite."""
+
+    impl = sa.Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int):
+        super().__init__()
+        self.precision = precision
+        self.scale = scale
+        self._unit = Decimal(1).scaleb(-scale)
+
+    def __repr__(self) -> str:
+        return f"ScaledDecimal({self.precision}, {self.scale})"
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.BigInteger())
+        return dialect.type_descriptor(sa.Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = Decimal(value)
+        if dialect.name == "sqlite":
+            return int(value.scaleb(self.scale).to_integral_exact())
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.scale).quantize(self._unit)
+        return Decimal(value).quantize(self._unit)
+
+
+def Money() -> ScaledDecimal:
+    """Euro to the cent."""
+    return ScaledDecimal(14, 2)
+
+
+def Quantity() -> ScaledDecimal:
+    """Pieces, or kg / litres to three decimals."""
+    return ScaledDecimal(14, 3)
+
+
+def Percent() -> ScaledDecimal:
+    """A rate in percent with two decimals (VAT, commission)."""
+    return ScaledDecimal(5, 2)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """An aware datetime, stored in UTC (timestamptz on PostgreSQL, naive UTC text on SQLite)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: give a time zone")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def json_type() -> sa.types.TypeEngine:
+    """JSON, as JSONB on PostgreSQL."""
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    return sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    """Now, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once the transaction of `session` has committed (never if it rolls back)."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
+class Database:
+    """A service's database: one engine, and transactions that commit or roll back as a whole."""
+
+    def __init__(self, url: str, *, pool_size: int = 5, echo: bool = False):
+        self.url = sa.make_url(url)
+        options: dict = {"echo": echo, "pool_pre_ping": True}
+        if self.url.get_backend_name() == "sqlite":
+            if self.url.database and self.url.database != ":memory:":
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            options.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=1800)
+        self.engine = sa.create_engine(self.url, **options)
+        if self.url.get_backend_name() == "sqlite":
+            sa_event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any exception."""
+        session = self.sessions()
+        try:
+            with session.begin():
+                yield session
+            callbacks = session.info.pop("after_commit", [])
+        finally:
+            session.close()
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # the transaction is committed: a failed nudge must not undo that
+                log.exception("after-commit callback failed", callback=getattr(callback, "__name__", repr(callback)))
+
+    def ping(self) -> None:
+        """Raise unless the database answers."""
+        with self.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the API, the relay and the consumer use one file at once; foreign keys are off by default
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict], *, returning=None):
+    """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite; returns the RETURNING rows, if any."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(rows).on_conflict_do_nothing()
+    if returning is not None:
+        return session.execute(statement.returning(*returning)).all()
+    session.execute(statement)
+    return []
+
+
+def migrate(database_url: str, migrations_dir: Path, revision: str = "head") -> None:
+    """Bring the database at `database_url` to `revision` with the service's Alembic migrations."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("path_separator", "os")
+    config.attributes["database_url"] = database_url
+    command.upgrade(config, revision)

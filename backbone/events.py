@@ -1,0 +1,208 @@
+"""The event envelope, the registry of event types and their (de)serialisation.
+
+Every event travels as one JSON document: an envelope (who, when, where, which trace) around a
+payload whose shape is fixed by a marshmallow schema registered for its (type, version). The same
+schema validates the payload when a producer writes it and when a consumer reads it, so a field
+cannot drift between services unnoticed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from backbone import tracing
+
+
+class ContractError(Exception):
+    """An event that cannot be read as the contract says: it must never be half-applied."""
+
+
+class UnknownEventType(ContractError):
+    """An event type this codebase does not know at all."""
+
+
+class UnsupportedEventVersion(ContractError):
+    """An event written by a newer producer than this consumer understands."""
+
+
+class InvalidEvent(ContractError):
+    """An event whose envelope or payload breaks its schema."""
+
+
+class EventSchema(Schema):
+    """Base of every payload schema: unknown fields are refused, never ignored."""
+
+    class Meta:
+        unknown = RAISE
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    version: int
+    stream: str
+    schema: Schema
+
+
+_REGISTRY: dict[str, dict[int, EventType]] = {}
+
+
+def register(name: str, version: int, stream: str):
+    """Class decorator: make a payload schema the contract of event `name` at `version`."""
+
+    def decorate(schema_cls: type[EventSchema]) -> type[EventSchema]:
+        versions = _REGISTRY.setdefault(name, {})
+        if version in versions:
+            raise RuntimeError(f"{name} v{version} is registered twice")
+        versions[version] = EventType(name, version, stream, schema_cls())
+        return schema_cls
+
+    return decorate
+
+
+def _load_contract() -> None:
+    import backbone.contract  # noqa: F401  (its modules register every event type)
+
+
+def event_type(name: str, version: int | None = None) -> EventType:
+    """The registered contract of an event type, at `version` or the newest one."""
+    _load_contract()
+    versions = _REGISTRY.get(name)
+    if not versions:
+        raise UnknownEventType(f"unknown event type {name!r}")
+    if version is None:
+        version = max(versions)
+    try:
+        return versions[version]
+    except KeyError:
+        newest = max(versions)
+        if version > newest:
+            raise UnsupportedEventVersion(
+                f"{name} version {version} is newer than this service understands (up to {newest})"
+            ) from None
+        raise InvalidEvent(f"{name} version {version} does not exist") from None
+
+
+def known_types() -> dict[str, EventType]:
+    """The newest contract of every registered event type."""
+    _load_contract()
+    return {name: versions[max(versions)] for name, versions in _REGISTRY.items()}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event: envelope fields plus the payload, loaded into Python types (Decimal, UUID, ...)."""
+
+    type: str
+    data: dict[str, Any]
+    source: str
+    version: int
+    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    occurred_at: datetime = field(default_factory=_now)
+    recorded_at: datetime = field(default_factory=_now)
+    selling_place_id: uuid.UUID | None = None
+    village_id: uuid.UUID | None = None
+    trace_id: str = ""
+
+    @property
+    def stream(self) -> str:
+        """The stream family this event travels on."""
+        return event_type(self.type, self.version).stream
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    event_id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True)
+    recorded_at = fields.AwareDateTime(required=True)
+    source = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    selling_place_id = fields.UUID(allow_none=True, load_default=None)
+    village_id = fields.UUID(allow_none=True, load_default=None)
+    trace_id = fields.String(required=True)
+    data = fields.Dict(required=True)
+
+
+_envelope = EnvelopeSchema()
+
+
+def new_event(
+    type: str,
+    data: dict[str, Any],
+    *,
+    source: str,
+    occurred_at: datetime | None = None,
+    selling_place_id: uuid.UUID | None = None,
+    village_id: uuid.UUID | None = None,
+) -> Event:
+    """Build an event at the newest version of its type, refusing a payload that breaks the contract."""
+    contract = event_type(type)
+    try:
+        loaded = contract.schema.load(contract.schema.dump(data))
+    except ValidationError as error:
+        raise InvalidEvent(f"{type}: {error.messages}") from error
+    now = _now()
+    return Event(
+        type=type,
+        data=loaded,
+        source=source,
+        version=contract.version,
+        occurred_at=occurred_at or now,
+        recorded_at=now,
+        selling_place_id=selling_place_id,
+        village_id=village_id,
+        trace_id=tracing.current_trace_id() or tracing.new_trace_id(),
+    )
+
+
+def encode(event: Event) -> str:
+    """The event as the JSON document that goes into the outbox and onto the stream."""
+    contract = event_type(event.type, event.version)
+    return json.dumps(
+        {
+            "event_id": str(event.event_id),
+            "type": event.type,
+            "version": event.version,
+            "occurred_at": event.occurred_at.isoformat(),
+            "recorded_at": event.recorded_at.isoformat(),
+            "source": event.source,
+            "selling_place_id": str(event.selling_place_id) if event.selling_place_id else None,
+            "village_id": str(event.village_id) if event.village_id else None,
+            "trace_id": event.trace_id,
+            "data": contract.schema.dump(event.data),
+        },
+        separators=(",", ":"),
+    )
+
+
+def decode(raw: str | bytes) -> Event:
+    """Read an event, all or nothing: a wrong envelope, payload or version raises ContractError."""
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidEvent(f"not JSON: {error}") from error
+    if not isinstance(document, dict):
+        raise InvalidEvent("an event must be a JSON object")
+    try:
+        envelope = _envelope.load(document)
+    except ValidationError as error:
+        raise InvalidEvent(f"bad envelope: {error.messages}") from error
+    contract = event_type(envelope["type"], envelope["version"])
+    try:
+        data = contract.schema.load(envelope["data"])
+    except ValidationError as error:
+        raise InvalidEvent(f"{contract.name} v{contract.version}: {error.messages}") from error
+    return Event(**{**envelope, "data": data})

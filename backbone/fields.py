@@ -1,0 +1,59 @@
+"""Marshmallow fields for exact amounts, shared by the HTTP schemas and the event contract."""
+
+from decimal import Decimal, InvalidOperation
+
+from marshmallow import ValidationError, fields
+
+
+class ScaledDecimal(fields.Decimal):
+    """An exact decimal with at most `scale` places, written as a string, never NaN or Infinity.
+
+    Floats are refused: a JSON number reaches us as a Decimal (see backbone.web), so a float here
+    means a caller lost precision before we saw the value.
+    """
+
+    def __init__(self, scale: int, *, max_digits: int = 12, **kwargs):
+        kwargs.setdefault("as_string", True)
+        super().__init__(allow_nan=False, **kwargs)
+        self.scale = scale
+        self.limit = Decimal(10) ** max_digits
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, Decimal) and value.is_finite():
+            value = value.quantize(Decimal(1).scaleb(-self.scale))
+        return super()._serialize(value, attr, obj, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or isinstance(value, float):
+            raise ValidationError("Must be a decimal number written exactly (a string or a JSON number).")
+        number = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            exponent = number.as_tuple().exponent
+        except InvalidOperation:  # pragma: no cover - NaN is refused by allow_nan=False already
+            raise ValidationError("Not a number.")
+        if isinstance(exponent, int) and exponent < -self.scale:
+            raise ValidationError(f"At most {self.scale} decimal places.")
+        if abs(number) >= self.limit:
+            raise ValidationError(f"Must be smaller than {self.limit:,}.")
+        return number
+
+
+class Money(ScaledDecimal):
+    """An amount in euro, to the cent."""
+
+    def __init__(self, **kwargs):
+        super().__init__(2, max_digits=10, **kwargs)
+
+
+class Quantity(ScaledDecimal):
+    """A quantity of goods: pieces, or kg and litres to the gram and millilitre."""
+
+    def __init__(self, **kwargs):
+        super().__init__(3, max_digits=9, **kwargs)
+
+
+class Percent(ScaledDecimal):
+    """A rate in percent, such as a VAT rate or a commission rate."""
+
+    def __init__(self, **kwargs):
+        super().__init__(2, max_digits=3, **kwargs)

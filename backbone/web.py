@@ -1,0 +1,257 @@
+"""What every service's Flask app has in common: configuration, API, JSON errors, health, the bus.
+
+A service's `create_app` calls `create_service_app` and registers its own blueprints; nothing here
+does I/O until a request, a health check or a CLI command asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import flask_smorest
+import redis
+import structlog
+from flask import Flask, current_app, g, request
+from flask.json.provider import DefaultJSONProvider
+from flask.views import MethodView
+from marshmallow import Schema, fields
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from backbone import tracing
+from backbone.db import Database
+from backbone.logs import configure_logging
+
+log = structlog.get_logger("backbone.web")
+
+
+def _refuse_constant(name: str):
+    raise json.JSONDecodeError(f"{name} is not a number this API accepts", name, 0)
+
+
+def loads_exact(data: str | bytes) -> Any:
+    """JSON with every number exact: decimals become Decimal, NaN and Infinity are refused."""
+    return json.loads(data, parse_float=Decimal, parse_constant=_refuse_constant)
+
+
+class ExactJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, reading numbers as exact decimals (money never passes through a float)."""
+
+    def loads(self, s, **kwargs):
+        return loads_exact(s)
+
+
+class ExactParser(FlaskParser):
+    """webargs' Flask parser, reading request bodies with `loads_exact`."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return webargs_core.missing
+        data = req.get_data(cache=True)
+        if isinstance(data, bytes):
+            data = data.decode("utf-8")  # UnicodeDecodeError is answered 400 by webargs
+        return loads_exact(data)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with exact JSON parsing: every service's routes use this one."""
+
+    ARGUMENTS_PARSER = ExactParser()
+
+
+class Defaults:
+    """Settings every service shares; each can be overridden by `<SERVICE>_<NAME>` in the environment."""
+
+    REDIS_URL = "redis://127.0.0.1:6379/0"
+    STREAM_PREFIX = "sp:"
+    LOG_LEVEL = "INFO"
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    RELAY_BATCH_SIZE = 500
+    RELAY_IDLE_SECONDS = 0.05
+    STREAM_RETENTION_SECONDS = 7 * 24 * 3600
+    CONSUMER_BATCH_SIZE = 100
+    CONSUMER_BLOCK_MS = 1000
+    CONSUMER_CLAIM_IDLE_MS = 30_000
+    CONSUMER_CLAIM_EVERY_SECONDS = 5.0
+    CONSUMER_MAX_ATTEMPTS = 5
+    CONSUMER_NAME = None
+    DB_POOL_SIZE = 5
+    API_VERSION = "1.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    API_SPEC_OPTIONS = {"info": {"description": "Part of the selling-places network."}}
+
+
+def create_service_app(
+    service: str,
+    import_name: str,
+    *,
+    title: str,
+    defaults: type | None = None,
+    config: dict | None = None,
+    migrations: Path,
+    handlers: dict | None = None,
+    publishes: bool = False,
+) -> Flask:
+    """Build the common shell of a service app; the caller registers its blueprints with `register_api`."""
+    app = Flask(import_name, instance_path=str(Path(os.environ.get("SP_VAR_DIR", "var")).resolve()))
+    app.json = ExactJSONProvider(app)
+    app.config.from_object(Defaults)
+    app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / (service + '.db')}"
+    app.config["API_TITLE"] = title
+    if defaults is not None:
+        app.config.from_object(defaults)
+    for name in ("REDIS_URL", "STREAM_PREFIX", "LOG_LEVEL"):
+        if name in os.environ:
+            app.config[name] = os.environ[name]
+    app.config.from_prefixed_env(service.upper())
+    if config:
+        app.config.update(config)
+    configure_logging(app.config["LOG_LEVEL"])
+
+    app.extensions["service"] = service
+    app.extensions["db"] = Database(app.config["DATABASE_URL"], pool_size=app.config["DB_POOL_SIZE"])
+    app.extensions["migrations"] = migrations
+    app.extensions["handlers"] = handlers or {}
+    app.extensions["publishes"] = publishes
+
+    api = flask_smorest.Api(app)
+    app.extensions["api"] = api
+    api.register_blueprint(health)
+    app.register_error_handler(Exception, _unexpected_error)
+    app.before_request(_bind_request_context)
+    app.after_request(_expose_trace_id)
+    app.teardown_request(_unbind_request_context)
+
+    from backbone.cli import bus_cli, db_cli
+
+    app.cli.add_command(bus_cli)
+    app.cli.add_command(db_cli)
+    return app
+
+
+def register_api(app: Flask, *blueprints: flask_smorest.Blueprint) -> None:
+    """Add a service's blueprints to its API (and to its OpenAPI document)."""
+    for blueprint in blueprints:
+        app.extensions["api"].register_blueprint(blueprint)
+
+
+def invalid(path: str | tuple, message: str, *, location: str = "json"):
+    """Answer 422 naming the offending field, in the same shape as marshmallow's own errors.
+
+    `path` is a field name or a tuple such as ("lines", 0, "product_id").
+    """
+    path = (path,) if isinstance(path, str) else path
+    errors: Any = [message]
+    for part in reversed(path):
+        errors = {str(part) if isinstance(part, str) else part: errors}
+    flask_smorest.abort(422, errors={location: errors})
+
+
+def get_db() -> Database:
+    """The current service's database."""
+    return current_app.extensions["db"]
+
+
+def get_redis(app: Flask | None = None) -> redis.Redis:
+    """The current service's Redis client (created on first use, shared by threads)."""
+    app = app or current_app
+    client = app.extensions.get("redis")
+    if client is None:
+        client = redis.Redis.from_url(
+            app.config["REDIS_URL"],
+            decode_responses=True,
+            socket_connect_timeout=2,
+            socket_timeout=max(10, app.config["CONSUMER_BLOCK_MS"] / 1000 + 5),
+            health_check_interval=30,
+        )
+        app.extensions["redis"] = client
+    return client
+
+
+# -- request context: trace id in, trace id out -------------------------------------------------
+
+
+def _trace_id_from_headers() -> str | None:
+    traceparent = request.headers.get("traceparent", "")
+    parts = traceparent.split("-")
+    if len(parts) == 4 and len(parts[1]) == 32:
+        return parts[1]
+    given = request.headers.get("X-Trace-Id", "")
+    if 0 < len(given) <= 64 and given.isalnum():
+        return given
+    return None
+
+
+def _bind_request_context():
+    trace_id = _trace_id_from_headers() or tracing.new_trace_id()
+    g.trace_token = tracing.bind_trace_id(trace_id)
+    structlog.contextvars.bind_contextvars(trace_id=trace_id, path=request.path, method=request.method)
+
+
+def _expose_trace_id(response):
+    response.headers["X-Trace-Id"] = tracing.current_trace_id() or ""
+    return response
+
+
+def _unbind_request_context(_exc):
+    token = g.pop("trace_token", None)
+    if token is not None:
+        tracing.reset_trace_id(token)
+    structlog.contextvars.clear_contextvars()
+
+
+def _unexpected_error(error: Exception):
+    # HTTP errors (4xx, and the 500 Flask makes of an unhandled error) are already JSON through
+    # flask-smorest; anything else is logged with its trace and answered without it.
+    if isinstance(error, HTTPException):
+        return current_app.extensions["api"].handle_http_exception(error)
+    log.exception("unhandled error")
+    return current_app.extensions["api"].handle_http_exception(InternalServerError())
+
+
+# -- health -------------------------------------------------------------------------------------
+
+health = Blueprint("health", __name__, url_prefix="/health", description="Liveness and readiness probes")
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+    checks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+@health.route("/live")
+class Live(MethodView):
+    @health.response(200, HealthSchema)
+    def get(self):
+        """The process answers."""
+        return {"status": "ok", "checks": {}}
+
+
+@health.route("/ready")
+class Ready(MethodView):
+    @health.response(200, HealthSchema)
+    @health.alt_response(503, schema=HealthSchema, description="A dependency does not answer")
+    def get(self):
+        """The service's database and Redis both answer."""
+        checks = {}
+        try:
+            get_db().ping()
+            checks["database"] = "ok"
+        except Exception as error:
+            checks["database"] = f"unavailable: {type(error).__name__}"
+        try:
+            get_redis().ping()
+            checks["redis"] = "ok"
+        except Exception as error:
+            checks["redis"] = f"unavailable: {type(error).__name__}"
+        ready = all(value == "ok" for value in checks.values())
+        return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
