@@ -45,6 +45,7 @@ def build_consumer(app) -> Consumer:
         claim_idle_ms=config["CONSUMER_CLAIM_IDLE_MS"],
         claim_every_seconds=config["CONSUMER_CLAIM_EVERY_SECONDS"],
         max_attempts=config["CONSUMER_MAX_ATTEMPTS"],
+        context=app.app_context,
     )
 
 

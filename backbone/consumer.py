@@ -13,6 +13,7 @@ entry moves to the service's dead-letter stream with its error, where an operato
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -67,6 +68,7 @@ class Consumer:
         claim_idle_ms: int = 30_000,
         claim_every_seconds: float = 5.0,
         max_attempts: int = 5,
+        context: Callable[[], contextlib.AbstractContextManager] | None = None,
     ):
         self.db = db
         self.redis = redis_client
@@ -84,6 +86,7 @@ class Consumer:
         self.claim_idle_ms = claim_idle_ms
         self.claim_every_seconds = claim_every_seconds
         self.max_attempts = max_attempts
+        self.context = context or contextlib.nullcontext
         self._stop = threading.Event()
         self._reread_own_pending = True
         self.applied = 0
@@ -219,7 +222,7 @@ class Consumer:
 
     def _apply(self, work: list[tuple[Message, Event]]) -> None:
         now = utcnow()
-        with self.db.transaction() as session:
+        with self.context(), self.db.transaction() as session:
             rows = {}
             for _, event in work:
                 rows.setdefault(

@@ -166,15 +166,28 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict], *, returning=None):
-    """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite; returns the RETURNING rows, if any."""
-    if not rows:
-        return []
+def _insert(session: Session):
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(rows).on_conflict_do_nothing()
+    return insert
+
+
+def upsert(session: Session, table: sa.Table, row: dict, *, key: tuple[str, ...]) -> None:
+    """INSERT a row, or UPDATE the existing one with the same `key` columns (PostgreSQL and SQLite)."""
+    statement = _insert(session)(table).values(row)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key), set_={name: statement.excluded[name] for name in row if name not in key}
+    )
+    session.execute(statement)
+
+
+def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict], *, returning=None):
+    """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite; returns the RETURNING rows, if any."""
+    if not rows:
+        return []
+    statement = _insert(session)(table).values(rows).on_conflict_do_nothing()
     if returning is not None:
         return session.execute(statement.returning(*returning)).all()
     session.execute(statement)

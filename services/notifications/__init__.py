@@ -1,0 +1,1 @@
+"""Notifications: tells the producer who owns the goods when they run low, on the producer's channels."""

@@ -1,0 +1,1 @@
+"""Reporting: stores every sale as facts and builds the aggregates the province pulls."""

@@ -1,0 +1,31 @@
+"""Build the reporting service."""
+
+from pathlib import Path
+
+from backbone.tasks import celery_init_app
+from backbone.web import create_service_app, register_api
+from services.reporting.api import blp
+from services.reporting.config import Config
+from services.reporting.consumers import HANDLERS
+from services.reporting.tasks import RECOMPUTE, register_tasks
+
+
+def create_app(config: dict | None = None):
+    """The reporting app: reports API, its event consumer and its aggregate workers."""
+    app = create_service_app(
+        "reporting",
+        __name__,
+        title="Reporting",
+        defaults=Config,
+        config=config,
+        migrations=Path(__file__).parent / "migrations",
+        handlers=HANDLERS,
+    )
+    register_api(app, blp)
+    celery = celery_init_app(
+        app,
+        queue="reporting",
+        beat_schedule={"recompute-aggregates": {"task": RECOMPUTE, "schedule": app.config["RECOMPUTE_EVERY_SECONDS"]}},
+    )
+    register_tasks(celery)
+    return app

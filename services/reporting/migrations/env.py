@@ -1,0 +1,6 @@
+from alembic import context
+
+from backbone.migrations import run_migrations
+from services.reporting.models import Base
+
+run_migrations(context, Base.metadata)

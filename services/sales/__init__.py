@@ -1,0 +1,1 @@
+"""Sales: counter receipts from the shops, recorded exactly once; publishes SaleRecorded."""
