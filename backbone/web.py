@@ -14,6 +14,7 @@ from typing import Any
 
 import flask_smorest
 import redis
+import sqlalchemy as sa
 import structlog
 from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
@@ -21,6 +22,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import Conflict as _conflict
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from backbone import tracing
@@ -214,6 +216,12 @@ def _unexpected_error(error: Exception):
     # flask-smorest; anything else is logged with its trace and answered without it.
     if isinstance(error, HTTPException):
         return current_app.extensions["api"].handle_http_exception(error)
+    if isinstance(error, sa.exc.IntegrityError):
+        # A concurrent request won a uniqueness race the use case had checked for: nothing was written.
+        log.warning("integrity conflict", error=str(error.orig)[:200])
+        return current_app.extensions["api"].handle_http_exception(
+            _conflict("This conflicts with data recorded meanwhile; read it again and retry.")
+        )
     log.exception("unhandled error")
     return current_app.extensions["api"].handle_http_exception(InternalServerError())
 

@@ -33,6 +33,13 @@ def _get(model, object_id: uuid.UUID, what: str):
 
 @blp.route("/villages")
 class Villages(MethodView):
+    @blp.arguments(schemas.VillageQuery, location="query")
+    @blp.response(200, schemas.VillageOut(many=True))
+    def get(self, query):
+        """The villages of the network, by name (optionally the one with an ISTAT code)."""
+        with get_db().transaction() as session:
+            return service.villages(session=session, **query)
+
     @blp.arguments(schemas.VillageIn)
     @blp.response(201, schemas.VillageOut)
     def post(self, body):

@@ -43,6 +43,10 @@ class VillageIn(Schema):
     population = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
 
 
+class VillageQuery(Schema):
+    istat_code = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6}$"))
+
+
 class VillageOut(VillageIn):
     id = fields.UUID(required=True)
 

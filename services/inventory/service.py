@@ -53,6 +53,8 @@ def _event(type: str, data: dict, **envelope) -> Event:
 
 def register_village(*, session: Session, name: str, istat_code: str, province: str, population: int) -> Village:
     """Add a village to the network."""
+    if session.scalar(sa.select(Village.id).where(Village.istat_code == istat_code)):
+        raise Conflict("istat_code", "A village with this ISTAT code is already in the network.")
     village = Village(id=uuid.uuid4(), name=name, istat_code=istat_code, province=province, population=population)
     session.add(village)
     session.flush()
@@ -65,6 +67,14 @@ def register_village(*, session: Session, name: str, istat_code: str, province: 
         ),
     )
     return village
+
+
+def villages(*, session: Session, istat_code: str | None = None) -> list[Village]:
+    """The network's villages by name, or the one with `istat_code`."""
+    query = sa.select(Village).order_by(Village.name)
+    if istat_code is not None:
+        query = query.where(Village.istat_code == istat_code)
+    return list(session.scalars(query))
 
 
 def register_selling_place(

@@ -5,6 +5,7 @@ from flask_smorest import abort
 
 from backbone.web import Blueprint, get_db, invalid
 from services.sales import schemas, service
+from services.sales.models import CatalogueProduct
 
 blp = Blueprint("sales", __name__, description="Receipts from the selling places")
 
@@ -37,3 +38,25 @@ class ReceiptById(MethodView):
         if receipt is None:
             abort(404, message="No such receipt.")
         return receipt
+
+
+@blp.route("/products")
+class Products(MethodView):
+    @blp.arguments(schemas.ProductQuery, location="query")
+    @blp.response(200, schemas.ProductOut(many=True))
+    def get(self, query):
+        """The catalogue as the tills see it: find products by barcode or by name."""
+        with get_db().transaction() as session:
+            return service.find_products(session=session, **query)
+
+
+@blp.route("/products/<uuid:product_id>")
+class ProductById(MethodView):
+    @blp.response(200, schemas.ProductOut)
+    def get(self, product_id):
+        """One product as the tills see it."""
+        with get_db().transaction() as session:
+            product = session.get(CatalogueProduct, product_id)
+        if product is None:
+            abort(404, message="No such product here (yet).")
+        return product

@@ -72,3 +72,21 @@ class ReceiptOut(Schema):
     flagged = fields.Boolean()
     recorded_at = fields.AwareDateTime()
     lines = fields.List(fields.Nested(ReceiptLineOut))
+
+
+class ProductQuery(Schema):
+    barcode = fields.String(load_default=None, validate=validate.Length(min=1, max=13))
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={"description": "Part of the name."})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class ProductOut(Schema):
+    product_id = fields.UUID()
+    producer_id = fields.UUID()
+    name = fields.String()
+    sector = fields.String()
+    unit = fields.String()
+    price = Money()
+    vat_rate = Percent()
+    mountain_product = fields.Boolean()
+    barcode = fields.String(allow_none=True)

@@ -161,6 +161,16 @@ def get_receipt(*, session: Session, receipt_id: uuid.UUID) -> Receipt | None:
 # -- the catalogue copy, from inventory's events -----------------------------------------------
 
 
+def find_products(*, session: Session, barcode: str | None, q: str | None, limit: int) -> list[CatalogueProduct]:
+    """Products by exact barcode and/or by a part of their name."""
+    query = sa.select(CatalogueProduct).order_by(CatalogueProduct.name).limit(limit)
+    if barcode is not None:
+        query = query.where(CatalogueProduct.barcode == barcode)
+    if q is not None:
+        query = query.where(CatalogueProduct.name.ilike(f"%{q}%"))
+    return list(session.scalars(query))
+
+
 def keep_product(*, session: Session, data: dict) -> None:
     """Store or refresh a product from ProductRegistered."""
     upsert(

@@ -1,0 +1,1 @@
+"""Running the network: the process table, the local launcher, and the demo data."""

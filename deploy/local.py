@@ -1,0 +1,124 @@
+"""Run the whole network on this machine: `python -m deploy.local` (what `make run` does).
+
+- Redis: REDIS_URL if set, else a private redis-server (AOF on) under var/redis, else a clear
+  message saying what to install.
+- Databases: one per service on the PostgreSQL server of DATABASE_URL if set, else SQLite files
+  under var/ (zero setup).
+- Migrates every database, starts every process (APIs, bus workers, Celery workers and beat)
+  under honcho, and seeds the Dazio demo network through the APIs once they answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import redis
+import requests
+from honcho.manager import Manager
+from honcho.printer import Message, Printer
+
+from deploy import demo
+from deploy.network import (
+    ROOT,
+    SERVICES,
+    PrivateRedis,
+    Settings,
+    database_urls,
+    environment,
+    migrate_all,
+    process_commands,
+)
+
+
+def _redis(var_dir: Path) -> tuple[str, PrivateRedis | None]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+        except redis.RedisError as error:
+            sys.exit(f"REDIS_URL={url} does not answer ({error}). Start that Redis or unset REDIS_URL.")
+        return url, None
+    if not PrivateRedis.available():
+        sys.exit(
+            "The network needs Redis 6.2 or newer. Install it (Debian/Ubuntu: sudo apt install redis-server;"
+            " macOS: brew install redis) or point REDIS_URL at one, then run this again."
+        )
+    private = PrivateRedis(var_dir / "redis", port=int(os.environ.get("SP_REDIS_PORT", "6390"))).start()
+    return private.url, private
+
+
+def _wait_ready(settings: Settings, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    pending = set(SERVICES)
+    while pending:
+        for service in sorted(pending):
+            try:
+                if requests.get(f"{settings.url(service)}/health/ready", timeout=2).status_code == 200:
+                    pending.discard(service)
+            except requests.RequestException:
+                pass
+        if pending and time.monotonic() > deadline:
+            raise RuntimeError(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
+        time.sleep(0.5)
+
+
+def _seed_when_ready(settings: Settings, printer: Printer, seed: bool) -> None:
+    def say(text):
+        printer.write(Message("line", text + "\n", datetime.now(), "network", None))
+
+    try:
+        _wait_ready(settings)
+        urls = {service: settings.url(service) for service in SERVICES}
+        if seed:
+            created = demo.seed(urls)
+            say("demo network seeded (Dazio, Morbegno, Talamona)" if created else "demo network already there")
+        say("the network is up:")
+        for service in SERVICES:
+            say(f"  {service:<14} {settings.url(service)}/docs")
+        say("  daily report   " + settings.url("reporting") + "/reports/daily?group_by=sector&from=2026-01-01&to=2026-12-31")
+        say("Ctrl-C stops everything.")
+    except Exception as error:  # keep the network running; say what went wrong
+        say(f"could not finish start-up: {error}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the selling-places network on this machine.")
+    parser.add_argument("--no-seed", action="store_true", help="do not create the demo network")
+    parser.add_argument("--var-dir", default=os.environ.get("SP_VAR_DIR", str(ROOT / "var")))
+    args = parser.parse_args(argv)
+
+    var_dir = Path(args.var_dir).resolve()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    redis_url, private_redis = _redis(var_dir)
+    settings = Settings(
+        redis_url=redis_url,
+        database_urls=database_urls(os.environ.get("DATABASE_URL"), var_dir),
+        var_dir=var_dir,
+        prefix=os.environ.get("STREAM_PREFIX", "sp:"),
+        log_level=os.environ.get("LOG_LEVEL", "WARNING"),
+    )
+    migrate_all(settings)
+
+    printer = Printer(sys.stdout)
+    manager = Manager(printer)
+    env = environment(settings)
+    for name, command in process_commands(settings).items():
+        manager.add_process(name, shlex.join(command), env=env, cwd=str(ROOT))
+    threading.Thread(target=_seed_when_ready, args=(settings, printer, not args.no_seed), daemon=True).start()
+    try:
+        manager.loop()
+    finally:
+        if private_redis:
+            private_redis.stop()
+    return manager.returncode or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

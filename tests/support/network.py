@@ -1,0 +1,129 @@
+"""The whole network as real processes, for end-to-end tests: start, stop, kill any one of them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import requests
+
+from deploy.network import SERVICES, Settings, environment, free_port, process_commands
+from tests.support import wait_for
+
+
+class Network:
+    """Every process of `process_commands`, each startable and stoppable on its own."""
+
+    def __init__(self, settings: Settings, log_dir: Path):
+        self.settings = settings
+        self.log_dir = log_dir
+        self.commands = process_commands(settings)
+        self.env = environment(settings)
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.http = requests.Session()
+
+    @classmethod
+    def build(cls, *, redis_url: str, database_urls: dict[str, str], prefix: str, tmp_path: Path, **settings) -> "Network":
+        service_settings = {
+            "CONSUMER_BLOCK_MS": "200",
+            "CONSUMER_CLAIM_IDLE_MS": "2000",
+            "CONSUMER_CLAIM_EVERY_SECONDS": "0.5",
+            "RELAY_IDLE_SECONDS": "0.02",
+            "RECOMPUTE_EVERY_SECONDS": "2",
+            "SWEEP_EVERY_SECONDS": "2",
+            "SWEEP_AFTER_SECONDS": "5",
+            "SEND_TIMEOUT_SECONDS": "3",
+            **settings.pop("service_settings", {}),
+        }
+        return cls(
+            Settings(
+                redis_url=redis_url,
+                database_urls=database_urls,
+                var_dir=tmp_path / "var",
+                prefix=prefix,
+                ports={service: free_port() for service in SERVICES},
+                split_bus=True,
+                log_level="INFO",
+                service_settings=service_settings,
+                **settings,
+            ),
+            tmp_path / "logs",
+        )
+
+    def url(self, service: str) -> str:
+        return self.settings.url(service)
+
+    # -- processes ------------------------------------------------------------------------------
+
+    def start(self, *names: str) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.var_dir.mkdir(parents=True, exist_ok=True)
+        for name in names or self.commands:
+            if name in self.processes and self.processes[name].poll() is None:
+                continue
+            log = open(self.log_dir / f"{name}.log", "ab")
+            self.processes[name] = subprocess.Popen(
+                self.commands[name], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2]
+            )
+            log.close()
+
+    def stop(self, name: str, *, sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:
+        process = self.processes.get(name)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def kill(self, name: str) -> None:
+        self.stop(name, sig=signal.SIGKILL)
+
+    def close(self) -> None:
+        for name in list(self.processes):
+            process = self.processes[name]
+            if process.poll() is None:
+                process.terminate()
+        for name, process in self.processes.items():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.http.close()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        for service in SERVICES:
+            wait_for(lambda: self._ready(service), timeout=timeout, interval=0.2, message=f"{service} to be ready")
+        for name, process in self.processes.items():
+            assert process.poll() is None, f"{name} exited early:\n{self.log_tail(name)}"
+
+    def _ready(self, service: str) -> bool:
+        try:
+            return self.http.get(f"{self.url(service)}/health/ready", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        path = self.log_dir / f"{name}.log"
+        if not path.exists():
+            return "(no log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def logs(self) -> str:
+        return "\n".join(f"===== {name} =====\n{self.log_tail(name)}" for name in self.commands)
+
+    # -- HTTP -----------------------------------------------------------------------------------
+
+    def get(self, service: str, path: str, **kwargs) -> requests.Response:
+        return self.http.get(f"{self.url(service)}{path}", timeout=10, **kwargs)
+
+    def post(self, service: str, path: str, json=None, **kwargs) -> requests.Response:
+        return self.http.post(f"{self.url(service)}{path}", json=json, timeout=10, **kwargs)
+
+    def put(self, service: str, path: str, json=None, **kwargs) -> requests.Response:
+        return self.http.put(f"{self.url(service)}{path}", json=json, timeout=10, **kwargs)
