@@ -88,7 +88,8 @@ class Consumer:
         self.max_attempts = max_attempts
         self.context = context or contextlib.nullcontext
         self._stop = threading.Event()
-        self._reread_own_pending = True
+        #: where the pass over our own unacknowledged entries has got to (None: no pass under way)
+        self._own_pending: dict[str, str] | None = {key: "0" for key in self.keys}
         self.applied = 0
         self.duplicates = 0
         self.dead_lettered = 0
@@ -99,6 +100,10 @@ class Consumer:
         """Ask the loop to return after the current batch."""
         self._stop.set()
 
+    def setup(self) -> None:
+        """Create this service's consumer groups (from each stream's first entry) if they are missing."""
+        streams.ensure_groups(self.redis, self.prefix, self.families)
+
     def run(self) -> None:
         """Consume until stopped, backing off while Redis or the database is unreachable."""
         log.info("consumer started", group=self.group, consumer=self.name, streams=list(self.families))
@@ -108,33 +113,38 @@ class Consumer:
         while not self._stop.is_set():
             try:
                 if not ready:
-                    streams.ensure_groups(self.redis, self.prefix, self.families)
+                    self.setup()
                     ready = True
                 if time.monotonic() >= next_claim:
                     self.reclaim()
                     next_claim = time.monotonic() + self.claim_every_seconds
                 self.poll()
                 backoff = 0.1
+            except redis.ResponseError as error:
+                if "NOGROUP" not in str(error):
+                    raise
+                # the stream or group vanished (a Redis restarted without its data): create them again
+                log.error("consumer group missing, creating it again", error=str(error))
+                ready = False
             except TRANSIENT as error:
                 log.warning("consumer waiting: a dependency is unreachable", error=str(error), retry_in=backoff)
                 ready = False
-                self._reread_own_pending = True
+                self._own_pending = {key: "0" for key in self.keys}
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
         log.info("consumer stopped", applied=self.applied, duplicates=self.duplicates)
 
     def poll(self) -> int:
-        """Read and handle one batch: our own unacknowledged entries first after a restart or outage."""
-        if self._reread_own_pending:
-            response = self.redis.xreadgroup(
-                self.group, self.name, {key: "0" for key in self.keys}, count=self.batch_size
-            )
+        """Read and handle one batch: after a restart or an outage, first one pass over our own pending entries."""
+        if self._own_pending is not None:
+            response = self.redis.xreadgroup(self.group, self.name, self._own_pending, count=self.batch_size)
             messages = self._messages(response)
-            if not messages:
-                self._reread_own_pending = False
-                return 0
-            self.handle(messages, isolated=True)
-            return len(messages)
+            if messages:
+                for message in messages:  # one pass only: what fails again waits for reclaim()
+                    self._own_pending[message.key] = message.entry_id
+                self.handle(messages, isolated=True)
+                return len(messages)
+            self._own_pending = None
         response = self.redis.xreadgroup(
             self.group, self.name, {key: ">" for key in self.keys}, count=self.batch_size, block=self.block_ms
         )

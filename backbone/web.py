@@ -19,7 +19,7 @@ import structlog
 from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import RAISE, Schema, fields
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import Conflict as _conflict
@@ -49,7 +49,13 @@ class ExactJSONProvider(DefaultJSONProvider):
 
 
 class ExactParser(FlaskParser):
-    """webargs' Flask parser, reading request bodies with `loads_exact`."""
+    """webargs' Flask parser: request bodies read with `loads_exact`, unknown query parameters refused."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+        "querystring": RAISE,
+    }
 
     def _raw_load_json(self, req):
         if not is_json_request(req):

@@ -27,5 +27,5 @@ def create_app(config: dict | None = None):
         queue="notifications",
         beat_schedule={"sweep-deliveries": {"task": SWEEP, "schedule": app.config["SWEEP_EVERY_SECONDS"]}},
     )
-    register_tasks(celery)
+    register_tasks(celery, app.config)
     return app

@@ -13,17 +13,18 @@ SEND = "notifications.send_delivery"
 SWEEP = "notifications.sweep_deliveries"
 
 
-def register_tasks(celery: Celery) -> None:
+def register_tasks(celery: Celery, config) -> None:
     """Define the tasks on the service's Celery app."""
 
     @celery.task(
         name=SEND,
+        shared=False,
         bind=True,
         autoretry_for=(service.DeliveryFailed,),
-        retry_backoff=2,
+        retry_backoff=config["SEND_RETRY_BACKOFF"],
         retry_backoff_max=600,
-        retry_jitter=True,
-        max_retries=6,
+        retry_jitter=config["SEND_RETRY_JITTER"],
+        max_retries=config["SEND_MAX_RETRIES"],
     )
     def send_delivery_task(self, delivery_id: str) -> str:
         """Send one delivery on its channel, retrying with exponential backoff until the last attempt."""
@@ -36,7 +37,7 @@ def register_tasks(celery: Celery) -> None:
             final_attempt=self.request.retries >= self.max_retries,
         )
 
-    @celery.task(name=SWEEP)
+    @celery.task(name=SWEEP, shared=False)
     def sweep_deliveries_task() -> int:
         """Queue again the pending deliveries whose task was lost (Redis down when it was queued)."""
         with get_db().transaction() as session:

@@ -16,7 +16,7 @@ def _flag_key() -> str:
 def register_tasks(celery: Celery) -> None:
     """Define the tasks on the service's Celery app."""
 
-    @celery.task(name=RECOMPUTE)
+    @celery.task(name=RECOMPUTE, shared=False)
     def recompute_aggregates_task() -> int:
         """Recompute every dirty aggregate key from its facts, a batch per transaction."""
         # Cleared first: anything marked dirty from now on asks for (and gets) another run.

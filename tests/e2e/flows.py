@@ -103,3 +103,42 @@ def report_total(network: Network, group_by: str, key: str) -> tuple[Decimal, De
         sum((Decimal(row["quantity"]) for row in rows), Decimal(0)),
         sum((Decimal(row["gross"]) for row in rows), Decimal(0)),
     )
+
+
+def ledger(network: Network, shop: dict) -> list[dict]:
+    response = network.get("inventory", f"/selling-places/{shop['place']['id']}/stock/{shop['product']['id']}/ledger")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def alerts(network: Network, shop: dict) -> list[dict]:
+    response = network.get("notifications", "/alerts", params={"producer_id": shop["producer"]["id"]})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def groups(redis_client, prefix: str) -> dict[tuple[str, str], dict]:
+    """Every consumer group of every event stream: (family, group) -> XINFO GROUPS entry."""
+    from backbone import contract, streams
+
+    found = {}
+    for family in contract.SUBSCRIPTIONS:
+        key = streams.stream_key(prefix, family)
+        if redis_client.exists(key):
+            for info in redis_client.xinfo_groups(key):
+                found[(family, info["name"])] = info
+    return found
+
+
+def wait_until_quiet(network: Network, redis_client, prefix: str, timeout: float = 60) -> None:
+    """Every outbox relayed, every group caught up with nothing pending, every aggregate recomputed."""
+
+    def quiet():
+        infos = groups(redis_client, prefix)
+        busy = {k: (v["lag"], v["pending"]) for k, v in infos.items() if v["lag"] != 0 or v["pending"] != 0}
+        assert not busy, f"groups still busy: {busy}"
+        for group_by in ("producer", "sector"):
+            assert daily_report(network, group_by)["pending_keys"] == 0, "aggregates waiting"
+        return True
+
+    wait_for(quiet, timeout=timeout, interval=0.3, message="the network to be quiet")

@@ -1,0 +1,139 @@
+"""Nothing lost, nothing counted twice: a consumer down, every event delivered three times, Redis down."""
+
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+from backbone import contract, streams
+from deploy.network import PrivateRedis
+from tests.e2e.flows import (
+    alerts,
+    groups,
+    ledger,
+    on_hand,
+    register_shop,
+    report_total,
+    restock,
+    sell,
+    wait_for_stock,
+    wait_until_quiet,
+)
+from tests.support import wait_for
+from tests.support.receiver import WebhookReceiver
+
+SECRET = "change-me"
+
+
+def _sell_many(network, shop, count: int) -> list[dict]:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda _: sell(network, shop, "1"), range(count)))
+
+
+def test_inventory_consumer_down_while_500_sales_are_posted_then_the_stock_is_exact(network):
+    # given 1,000 jars on the shelf and the inventory consumer stopped
+    shop = register_shop(network, threshold="3")
+    restock(network, shop, "1000")
+    network.stop("inventory-consumer")
+
+    # when 500 sales are posted
+    receipts = _sell_many(network, shop, 500)
+    assert len({r["receipt_id"] for r in receipts}) == 500
+    assert on_hand(network, shop) == Decimal("1000")  # nobody applied them yet
+
+    # then, once the consumer is back, every sale is applied exactly once
+    network.start("inventory-consumer")
+    wait_for_stock(network, shop, Decimal("500"))
+    movements = ledger(network, shop)
+    sales = [m for m in movements if m["cause"] == "sale"]
+    assert len(sales) == 500
+    assert len({m["reference"] for m in sales}) == 500
+    assert sum(Decimal(m["quantity"]) for m in movements) == Decimal("500")
+
+
+def _state(network, shop, receiver) -> dict:
+    return {
+        "on_hand": on_hand(network, shop),
+        "ledger": ledger(network, shop),
+        "alerts": [
+            {k: v for k, v in alert.items() if k != "deliveries"}
+            | {"deliveries": [(d["channel"], d["status"], d["attempts"]) for d in alert["deliveries"]]}
+            for alert in alerts(network, shop)
+        ],
+        "webhooks": len(receiver.received),
+        "producer_report": report_total(network, "producer", shop["producer"]["id"]),
+        "sector_report": report_total(network, "sector", "agri-food"),
+        "sales_catalogue": network.get("sales", f"/products/{shop['product']['id']}").json(),
+    }
+
+
+def test_every_event_delivered_three_times_to_every_consumer_changes_nothing(network, redis_client, prefix):
+    with WebhookReceiver(SECRET) as receiver:
+        # given a history with every kind of event: catalogue, restock, sales, low, out, discrepancy
+        shop = register_shop(network, webhook_url=receiver.url, threshold="3")
+        restock(network, shop, "10")
+        _sell_many(network, shop, 8)  # 2 left: StockLow
+        for _ in range(3):  # -1: StockOut, then StockDiscrepancy
+            sell(network, shop, "1")
+        wait_for_stock(network, shop, Decimal("-1"))
+        wait_for(lambda: len(receiver.received) == 2, timeout=30, message="low and out alerts delivered")
+        wait_until_quiet(network, redis_client, prefix)
+        before = _state(network, shop, receiver)
+        assert [a["kind"] for a in before["alerts"]] and {a["kind"] for a in before["alerts"]} == {
+            "low_stock",
+            "out_of_stock",
+            "discrepancy",
+        }
+        read_before = {key: info["entries-read"] for key, info in groups(redis_client, prefix).items()}
+
+        # when every event on every stream is delivered twice more
+        added = {}
+        for family in contract.SUBSCRIPTIONS:
+            key = streams.stream_key(prefix, family)
+            entries = redis_client.xrange(key)
+            for _ in range(2):
+                for _, fields in entries:
+                    redis_client.xadd(key, fields)
+            added[family] = 2 * len(entries)
+        wait_until_quiet(network, redis_client, prefix)
+
+        # then every consumer group read them all, and nothing changed anywhere
+        for (family, group), info in groups(redis_client, prefix).items():
+            assert info["entries-read"] == read_before[(family, group)] + added[family], (family, group)
+        assert _state(network, shop, receiver) == before
+        assert len(receiver.received) == 2
+
+
+def test_sales_are_accepted_while_redis_is_down_and_arrive_exactly_once_after(make_network, tmp_path):
+    private = PrivateRedis(tmp_path / "redis").start()
+    network = make_network(redis_url=private.url)
+    try:
+        network.start()
+        network.wait_ready()
+        with WebhookReceiver(SECRET) as receiver:
+            # given 30 jars, threshold 5, and 5 sales already through
+            shop = register_shop(network, webhook_url=receiver.url, threshold="5", price="8.50")
+            restock(network, shop, "30")
+            _sell_many(network, shop, 5)
+            wait_for_stock(network, shop, Decimal("25"))
+
+            # when Redis stops and the shop keeps selling
+            private.stop()
+            receipts = _sell_many(network, shop, 20)
+            assert len(receipts) == 20  # every POST answered 201 (sell() asserts it)
+            assert network.get("sales", "/health/ready").status_code == 503
+
+            # then, once Redis is back, every sale reaches stock, alerts and reports exactly once
+            private.start()
+            wait_for_stock(network, shop, Decimal("5"))
+            sales = [m for m in ledger(network, shop) if m["cause"] == "sale"]
+            assert len(sales) == 25 and len({m["reference"] for m in sales}) == 25
+
+            def reported():
+                assert report_total(network, "producer", shop["producer"]["id"]) == (Decimal("25"), Decimal("212.50"))
+                return True
+
+            wait_for(reported, timeout=60, interval=0.3, message="the reports to include all 25 sales")
+            wait_for(lambda: len(receiver.received) == 1, timeout=30, message="the low-stock alert")
+            assert [a["kind"] for a in alerts(network, shop)] == ["low_stock"]
+    finally:
+        network.close()
+        private.stop()
