@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test unit integration e2e lint-imports clean
+.PHONY: install run test unit integration e2e lint clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.x)")'
@@ -29,7 +29,9 @@ integration: install
 e2e: install
 	$(BIN)/pytest tests/e2e
 
-lint-imports: install
+lint: install
+	$(BIN)/ruff check backbone services deploy tests benchmarks
+	$(BIN)/ruff format --check backbone services deploy tests benchmarks
 	$(BIN)/lint-imports
 
 clean:

@@ -78,7 +78,7 @@ class Consumer:
         self.name = name or f"{service}-{socket.gethostname()}-{os.getpid()}"
         self.families = contract.streams_read_by(service)
         self.keys = [streams.stream_key(prefix, family) for family in self.families]
-        self.family_of = dict(zip(self.keys, self.families))
+        self.family_of = dict(zip(self.keys, self.families, strict=True))
         self.dead_key = streams.dead_letter_key(prefix, service)
         self.attempts_key = f"{prefix}attempts:{service}"
         self.batch_size = batch_size

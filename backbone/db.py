@@ -20,6 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 log = structlog.get_logger("backbone.db")
 
+#: constraint names every service's metadata uses, so Alembic can name (and later alter) them on any backend
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
 
 class ScaledDecimal(sa.types.TypeDecorator):
     """An exact Decimal column: NUMERIC(p, s) on PostgreSQL, an integer count of 10**-s on SQLite."""

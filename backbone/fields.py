@@ -1,6 +1,6 @@
 """Marshmallow fields for exact amounts, shared by the HTTP schemas and the event contract."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from marshmallow import ValidationError, fields
 
@@ -27,11 +27,8 @@ class ScaledDecimal(fields.Decimal):
         if isinstance(value, bool) or isinstance(value, float):
             raise ValidationError("Must be a decimal number written exactly (a string or a JSON number).")
         number = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            exponent = number.as_tuple().exponent
-        except InvalidOperation:  # pragma: no cover - NaN is refused by allow_nan=False already
-            raise ValidationError("Not a number.")
-        if isinstance(exponent, int) and exponent < -self.scale:
+        exponent = number.as_tuple().exponent  # an int: NaN and Infinity are refused above
+        if exponent < -self.scale:
             raise ValidationError(f"At most {self.scale} decimal places.")
         if abs(number) >= self.limit:
             raise ValidationError(f"Must be smaller than {self.limit:,}.")

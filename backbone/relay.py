@@ -71,9 +71,7 @@ class Relay:
             for row in rows:
                 pipe.xadd(streams.stream_key(self.prefix, row.stream), {"type": row.type, "event": row.payload})
             pipe.execute()
-            session.execute(
-                sa.update(outbox).where(outbox.c.id.in_([row.id for row in rows])).values(published_at=utcnow())
-            )
+            session.execute(sa.update(outbox).where(outbox.c.id.in_([row.id for row in rows])).values(published_at=utcnow()))
         self.published += len(rows)
         return len(rows)
 

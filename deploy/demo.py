@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from decimal import Decimal
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import requests
 
@@ -23,21 +23,77 @@ VILLAGES = [
 
 PLACES = [
     {"village": "Dazio", "name": "Bottega dei produttori di Dazio", "address": "Via Roma 1, Dazio", "commission_rate": "15.00"},
-    {"village": "Morbegno", "name": "Punto vendita Morbegno", "address": "Piazza S. Antonio 3, Morbegno", "commission_rate": "20.00"},
+    {
+        "village": "Morbegno",
+        "name": "Punto vendita Morbegno",
+        "address": "Piazza S. Antonio 3, Morbegno",
+        "commission_rate": "20.00",
+    },
 ]
 
 PRODUCERS = [
-    {"name": "Caseificio Val Gerola", "sector": "agri-food", "village": "Talamona", "products": [
-        {"name": "Bitto DOP (kg)", "unit": "kg", "price": "28.00", "vat_rate": "4", "mountain_product": True, "reorder_threshold": "3"},
-        {"name": "Valtellina Casera DOP (kg)", "unit": "kg", "price": "16.50", "vat_rate": "4", "mountain_product": True, "reorder_threshold": "3"},
-    ]},
-    {"name": "Apicoltura del Costiera dei Cech", "sector": "agri-food", "village": "Dazio", "products": [
-        {"name": "Miele di castagno 500 g", "unit": "piece", "price": "8.50", "vat_rate": "10", "mountain_product": True, "reorder_threshold": "5", "barcode": "8001234567897"},
-        {"name": "Farina di grano saraceno 1 kg", "unit": "piece", "price": "4.20", "vat_rate": "4", "mountain_product": True, "reorder_threshold": "4"},
-    ]},
-    {"name": "Laboratorio pietra ollare", "sector": "handicraft", "village": "Morbegno", "products": [
-        {"name": "Pentola in pietra ollare", "unit": "piece", "price": "95.00", "vat_rate": "22", "mountain_product": False, "reorder_threshold": "1"},
-    ]},
+    {
+        "name": "Caseificio Val Gerola",
+        "sector": "agri-food",
+        "village": "Talamona",
+        "products": [
+            {
+                "name": "Bitto DOP (kg)",
+                "unit": "kg",
+                "price": "28.00",
+                "vat_rate": "4",
+                "mountain_product": True,
+                "reorder_threshold": "3",
+            },
+            {
+                "name": "Valtellina Casera DOP (kg)",
+                "unit": "kg",
+                "price": "16.50",
+                "vat_rate": "4",
+                "mountain_product": True,
+                "reorder_threshold": "3",
+            },
+        ],
+    },
+    {
+        "name": "Apicoltura del Costiera dei Cech",
+        "sector": "agri-food",
+        "village": "Dazio",
+        "products": [
+            {
+                "name": "Miele di castagno 500 g",
+                "unit": "piece",
+                "price": "8.50",
+                "vat_rate": "10",
+                "mountain_product": True,
+                "reorder_threshold": "5",
+                "barcode": "8001234567897",
+            },
+            {
+                "name": "Farina di grano saraceno 1 kg",
+                "unit": "piece",
+                "price": "4.20",
+                "vat_rate": "4",
+                "mountain_product": True,
+                "reorder_threshold": "4",
+            },
+        ],
+    },
+    {
+        "name": "Laboratorio pietra ollare",
+        "sector": "handicraft",
+        "village": "Morbegno",
+        "products": [
+            {
+                "name": "Pentola in pietra ollare",
+                "unit": "piece",
+                "price": "95.00",
+                "vat_rate": "22",
+                "mountain_product": False,
+                "reorder_threshold": "1",
+            },
+        ],
+    },
 ]
 
 
@@ -59,7 +115,12 @@ def seed(urls: dict[str, str], *, timeout: float = 10.0, wait_seconds: float = 6
     places = {
         p["name"]: post(
             f"{inventory}/selling-places",
-            {"village_id": villages[p["village"]], "name": p["name"], "address": p["address"], "commission_rate": p["commission_rate"]},
+            {
+                "village_id": villages[p["village"]],
+                "name": p["name"],
+                "address": p["address"],
+                "commission_rate": p["commission_rate"],
+            },
         )["id"]
         for p in PLACES
     }
@@ -86,7 +147,9 @@ def seed(urls: dict[str, str], *, timeout: float = 10.0, wait_seconds: float = 6
     return True
 
 
-def post_demo_sales(urls: dict[str, str], selling_place_id: str, product_ids: list[str], *, count: int = 5, timeout: float = 10.0) -> None:
+def post_demo_sales(
+    urls: dict[str, str], selling_place_id: str, product_ids: list[str], *, count: int = 5, timeout: float = 10.0
+) -> None:
     """Some sales over the last days, so the reports have figures."""
     now = datetime.now(timezone.utc)
     for n in range(count):

@@ -183,7 +183,7 @@ class PrivateRedis:
                 break
             except redis.ConnectionError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"redis-server did not start; see {self.directory / 'redis.log'}")
+                    raise RuntimeError(f"redis-server did not start; see {self.directory / 'redis.log'}") from None
                 time.sleep(0.05)
         return self
 

@@ -22,7 +22,7 @@ def valid_ean(code: str) -> bool:
     digits = [int(c) for c in code]
     body, check = digits[:-1], digits[-1]
     weights = [3, 1] * 6 if len(code) == 13 else [3, 1] * 4
-    total = sum(d * w for d, w in zip(reversed(body), weights))
+    total = sum(d * w for d, w in zip(reversed(body), weights, strict=False))
     return (10 - total % 10) % 10 == check
 
 

@@ -356,7 +356,7 @@ def record_sale(*, session: Session, event: Event) -> None:
     sale = event.data
     place = session.get(SellingPlace, sale["selling_place_id"])
     lines = sale["lines"]
-    known = {p.id: p for p in session.scalars(sa.select(Product).where(Product.id.in_({l["product_id"] for l in lines})))}
+    known = {p.id: p for p in session.scalars(sa.select(Product).where(Product.id.in_({line["product_id"] for line in lines})))}
     if place is None:
         # A shop inventory has never heard of: keep every line for review rather than lose it.
         known = {}
@@ -392,7 +392,12 @@ def record_sale(*, session: Session, event: Event) -> None:
 
 
 def set_threshold(
-    *, session: Session, selling_place_id: uuid.UUID, product_id: uuid.UUID, reorder_threshold: Decimal, target_level: Decimal | None
+    *,
+    session: Session,
+    selling_place_id: uuid.UUID,
+    product_id: uuid.UUID,
+    reorder_threshold: Decimal,
+    target_level: Decimal | None,
 ) -> Stock:
     """Set the reorder threshold and target level of one product at one selling place."""
     place = session.get(SellingPlace, selling_place_id)

@@ -144,9 +144,7 @@ def send_delivery(*, db: Database, delivery_id: uuid.UUID, secret: str, timeout:
     Raises DeliveryFailed when the channel did not confirm and attempts remain.
     """
     with db.transaction() as session:
-        delivery = session.scalar(
-            sa.select(Delivery).where(Delivery.id == delivery_id).with_for_update(skip_locked=True)
-        )
+        delivery = session.scalar(sa.select(Delivery).where(Delivery.id == delivery_id).with_for_update(skip_locked=True))
         if delivery is None:
             return "busy-or-missing"
         if delivery.status != "pending":
@@ -173,7 +171,10 @@ def send_delivery(*, db: Database, delivery_id: uuid.UUID, secret: str, timeout:
 def _send_webhook(session: Session, delivery: Delivery, alert: Alert, *, secret: str, timeout: float) -> None:
     recipient = session.get(Recipient, alert.producer_id) if alert.producer_id else None
     language = recipient.language if recipient else "it"
-    labels = {label.id: label.name for label in session.scalars(sa.select(Label).where(Label.id.in_([alert.product_id, alert.selling_place_id])))}
+    labels = {
+        label.id: label.name
+        for label in session.scalars(sa.select(Label).where(Label.id.in_([alert.product_id, alert.selling_place_id])))
+    }
     text = messages.render(
         alert.kind,
         language,

@@ -34,8 +34,6 @@ class DailyReport(Schema):
     group_by = fields.String()
     date_from = fields.Date(data_key="from")
     date_to = fields.Date(data_key="to")
-    watermark = fields.AwareDateTime(
-        allow_none=True, metadata={"description": "When the newest event included was recorded."}
-    )
+    watermark = fields.AwareDateTime(allow_none=True, metadata={"description": "When the newest event included was recorded."})
     pending_keys = fields.Integer(metadata={"description": "Aggregates waiting to be recomputed: not yet included."})
     rows = fields.List(fields.Nested(DailyRow))

@@ -114,7 +114,17 @@ def recompute_dirty(*, session: Session, limit: int = 500) -> int:
         )
         session.execute(
             sa.insert(table).from_select(
-                [dimension.key_column.key, "business_date", "quantity", "gross", "vat", "lines", "receipts", "watermark", "computed_at"],
+                [
+                    dimension.key_column.key,
+                    "business_date",
+                    "quantity",
+                    "gross",
+                    "vat",
+                    "lines",
+                    "receipts",
+                    "watermark",
+                    "computed_at",
+                ],
                 figures,
             )
         )

@@ -7,19 +7,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from backbone.db import Money, Percent, Quantity, UTCDateTime, utcnow
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from backbone.db import NAMING_CONVENTION, Money, Percent, Quantity, UTCDateTime, utcnow
 
 
 class Base(DeclarativeBase):
-    metadata = sa.MetaData(naming_convention=NAMING)
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class CatalogueProduct(Base):

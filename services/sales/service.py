@@ -16,7 +16,12 @@ from backbone.db import insert_ignoring_conflicts, upsert, utcnow
 from backbone.events import Event, new_event
 from backbone.outbox import publish
 from services.sales import money
-from services.sales.models import CatalogueProduct, CatalogueSellingPlace, Receipt, ReceiptLine
+from services.sales.models import (
+    CatalogueProduct,
+    CatalogueSellingPlace,
+    Receipt,
+    ReceiptLine,
+)
 
 SOURCE = "sales"
 DEFAULT_TIMEZONE = "Europe/Rome"
@@ -69,7 +74,7 @@ def record_receipt(*, session: Session, receipt: dict) -> tuple[Receipt, bool]:
     products = {
         p.product_id: p
         for p in session.scalars(
-            sa.select(CatalogueProduct).where(CatalogueProduct.product_id.in_({l["product_id"] for l in receipt["lines"]}))
+            sa.select(CatalogueProduct).where(CatalogueProduct.product_id.in_({line["product_id"] for line in receipt["lines"]}))
         )
     }
     lines = [_price_line(index, line, products.get(line["product_id"])) for index, line in enumerate(receipt["lines"])]

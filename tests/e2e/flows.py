@@ -25,7 +25,9 @@ def register_shop(network: Network, *, webhook_url: str | None = None, threshold
         )
     )
     place = created(
-        network.post("inventory", "/selling-places", {"village_id": village["id"], "name": "Bottega di Dazio", "commission_rate": "15"})
+        network.post(
+            "inventory", "/selling-places", {"village_id": village["id"], "name": "Bottega di Dazio", "commission_rate": "15"}
+        )
     )
     producer = created(
         network.post(
@@ -38,7 +40,13 @@ def register_shop(network: Network, *, webhook_url: str | None = None, threshold
         network.post(
             "inventory",
             "/products",
-            {"producer_id": producer["id"], "name": "Miele di castagno", "price": price, "vat_rate": "10", "reorder_threshold": threshold},
+            {
+                "producer_id": producer["id"],
+                "name": "Miele di castagno",
+                "price": price,
+                "vat_rate": "10",
+                "reorder_threshold": threshold,
+            },
         )
     )
     wait_for(

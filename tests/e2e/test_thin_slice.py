@@ -2,7 +2,14 @@
 
 from decimal import Decimal
 
-from tests.e2e.flows import on_hand, register_shop, report_total, restock, sell, wait_for_stock
+from tests.e2e.flows import (
+    on_hand,
+    register_shop,
+    report_total,
+    restock,
+    sell,
+    wait_for_stock,
+)
 from tests.support import wait_for
 from tests.support.receiver import WebhookReceiver
 

@@ -30,7 +30,9 @@ def compose():
 
 
 def _config(compose, *args) -> str:
-    result = subprocess.run([*compose, "-f", str(ROOT / "docker-compose.yml"), "config", *args], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [*compose, "-f", str(ROOT / "docker-compose.yml"), "config", *args], capture_output=True, text=True, cwd=ROOT
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 

@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from backbone import streams
 from backbone.cli import build_consumer
 from backbone.events import decode, encode
 from backbone.outbox import outbox
-from backbone import streams
 from services.inventory.models import Stock, StockMovement
-from tests.support.events import sale_recorded
+from tests.support.events import deliver, sale_recorded
 
 
 @pytest.fixture
@@ -39,7 +39,14 @@ def shop(client):
     product = ok(
         client.post(
             "/products",
-            json={"producer_id": producer["id"], "name": "Bitto", "unit": "kg", "price": "28.00", "vat_rate": "4", "reorder_threshold": "2"},
+            json={
+                "producer_id": producer["id"],
+                "name": "Bitto",
+                "unit": "kg",
+                "price": "28.00",
+                "vat_rate": "4",
+                "reorder_threshold": "2",
+            },
         )
     )
     return {"village": village, "place": place, "producer": producer, "product": product}
@@ -125,20 +132,10 @@ def _sale_for(shop, quantity):
     return event
 
 
-def _consume(app, redis_client, *events):
-    key = streams.stream_key(app.config["STREAM_PREFIX"], "sales")
-    for event in events:
-        redis_client.xadd(key, {"type": event.type, "event": encode(event)})
-    consumer = build_consumer(app)
-    consumer.setup()
-    while consumer.poll():
-        pass
-
-
 def test_a_sale_lowers_the_stock_and_crossing_the_threshold_alerts_once(app, client, shop, redis_client):
     place, product = shop["place"]["id"], shop["product"]["id"]
     ok(client.post(f"/selling-places/{place}/restocks", json={"lines": [{"product_id": product, "quantity": "5"}]}))
-    _consume(app, redis_client, _sale_for(shop, "3"), _sale_for(shop, "0.5"))
+    deliver(app, redis_client, _sale_for(shop, "3"), _sale_for(shop, "0.5"))
     stock = ok(client.get(f"/selling-places/{place}/stock/{product}"), status=200)
     assert stock["on_hand"] == "1.500"
     low = _events(app, "StockLow")
@@ -149,7 +146,7 @@ def test_a_sale_lowers_the_stock_and_crossing_the_threshold_alerts_once(app, cli
 def test_a_sale_beyond_the_stock_is_recorded_and_raises_a_discrepancy(app, client, shop, redis_client):
     place, product = shop["place"]["id"], shop["product"]["id"]
     ok(client.post(f"/selling-places/{place}/restocks", json={"lines": [{"product_id": product, "quantity": "1"}]}))
-    _consume(app, redis_client, _sale_for(shop, "3"))
+    deliver(app, redis_client, _sale_for(shop, "3"))
     assert ok(client.get(f"/selling-places/{place}/stock/{product}"), status=200)["on_hand"] == "-2.000"
     assert [e.type for e in _events(app) if e.type.startswith("Stock") and e.type != "StockRestocked"] == [
         "StockOut",
@@ -175,7 +172,11 @@ def test_concurrent_sales_and_restocks_leave_stock_equal_to_the_ledger(app, clie
 
     def deliver():
         for _ in range(20):
-            ok(app.test_client().post(f"/selling-places/{place}/restocks", json={"lines": [{"product_id": product, "quantity": "2"}]}))
+            ok(
+                app.test_client().post(
+                    f"/selling-places/{place}/restocks", json={"lines": [{"product_id": product, "quantity": "2"}]}
+                )
+            )
 
     threads = [threading.Thread(target=consume, args=(c,)) for c in consumers] + [threading.Thread(target=deliver)]
     for thread in threads:
@@ -184,7 +185,9 @@ def test_concurrent_sales_and_restocks_leave_stock_equal_to_the_ledger(app, clie
         thread.join()
     with app.extensions["db"].transaction() as session:
         stock = session.get(Stock, (uuid.UUID(place), uuid.UUID(product)))
-        ledger = session.scalar(sa.select(sa.func.sum(StockMovement.quantity)).where(StockMovement.product_id == uuid.UUID(product)))
+        ledger = session.scalar(
+            sa.select(sa.func.sum(StockMovement.quantity)).where(StockMovement.product_id == uuid.UUID(product))
+        )
     assert stock.on_hand == ledger == Decimal("-20")  # 40 delivered, 60 sold
 
 

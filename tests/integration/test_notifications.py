@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from backbone import streams
 from backbone.cli import build_consumer
-from backbone.events import encode, new_event
+from backbone.events import new_event
 from services.notifications.service import sign
 from tests.support import wait_for
+from tests.support.events import deliver
 from tests.support.receiver import WebhookReceiver
 
 SECRET = "a-test-secret"
@@ -25,16 +25,6 @@ def app(make_app):
 def worker(app):
     with start_worker(app.extensions["celery"], perform_ping_check=False, pool="solo", shutdown_timeout=30):
         yield
-
-
-def _deliver(app, redis_client, *events):
-    for event in events:
-        key = streams.stream_key(app.config["STREAM_PREFIX"], event.stream)
-        redis_client.xadd(key, {"type": event.type, "event": encode(event)})
-    consumer = build_consumer(app)
-    consumer.setup()
-    while consumer.poll():
-        pass
 
 
 def _producer(webhook_url, language="it"):
@@ -72,8 +62,8 @@ def test_a_stock_low_delivered_three_times_makes_one_alert_and_one_signed_webhoo
     with WebhookReceiver(SECRET) as receiver:
         producer = _producer(receiver.url, language="en")
         low = _low(producer.data["producer_id"])
-        _deliver(app, redis_client, producer, low, low)
-        _deliver(app, redis_client, low)
+        deliver(app, redis_client, producer, low, low)
+        deliver(app, redis_client, low)
 
         wait_for(lambda: len(receiver.received) == 1, timeout=20, message="the webhook")
         alerts = app.test_client().get("/alerts", query_string={"producer_id": str(producer.data["producer_id"])}).get_json()
@@ -89,7 +79,7 @@ def test_a_stock_low_delivered_three_times_makes_one_alert_and_one_signed_webhoo
 def test_a_receiver_failing_twice_gets_exactly_one_delivery_after_retries(app, redis_client, worker):
     with WebhookReceiver(SECRET, fail_first=2) as receiver:
         producer = _producer(receiver.url)
-        _deliver(app, redis_client, producer, _low(producer.data["producer_id"]))
+        deliver(app, redis_client, producer, _low(producer.data["producer_id"]))
         wait_for(lambda: len(receiver.received) == 1, timeout=30, message="the third attempt to succeed")
         alert = app.test_client().get("/alerts").get_json()[0]
         delivery = wait_for(
@@ -101,7 +91,7 @@ def test_a_receiver_failing_twice_gets_exactly_one_delivery_after_retries(app, r
 def test_a_delivery_that_never_succeeds_is_marked_failed_and_visible(app, redis_client, worker):
     with WebhookReceiver(SECRET, fail_first=100) as receiver:
         producer = _producer(receiver.url)
-        _deliver(app, redis_client, producer, _low(producer.data["producer_id"]))
+        deliver(app, redis_client, producer, _low(producer.data["producer_id"]))
         alert = wait_for(lambda: app.test_client().get("/alerts").get_json(), message="the alert")[0]
 
         def failed():
@@ -116,11 +106,13 @@ def test_a_stock_event_for_a_producer_not_yet_known_is_retried_not_dropped(app, 
     with WebhookReceiver(SECRET) as receiver:
         producer = _producer(receiver.url)
         low = _low(producer.data["producer_id"])
-        _deliver(app, redis_client, low)  # registration still on its way
+        deliver(app, redis_client, low)  # registration still on its way
         assert app.test_client().get("/alerts").get_json() == []
-        _deliver(app, redis_client, producer)
+        deliver(app, redis_client, producer)
         consumer = build_consumer(app)
-        wait_for(lambda: consumer.reclaim() and app.test_client().get("/alerts").get_json(), timeout=10, message="the retried alert")
+        wait_for(
+            lambda: consumer.reclaim() and app.test_client().get("/alerts").get_json(), timeout=10, message="the retried alert"
+        )
 
 
 def test_the_signature_covers_timestamp_and_body():

@@ -8,28 +8,15 @@ import pytest
 import sqlalchemy as sa
 from celery.contrib.testing.worker import start_worker
 
-from backbone import streams
-from backbone.cli import build_consumer
-from backbone.events import encode
 from services.reporting import service
 from services.reporting.models import DirtyKey
 from tests.support import wait_for
-from tests.support.events import sale_recorded
+from tests.support.events import deliver, sale_recorded
 
 
 @pytest.fixture
 def app(make_app):
     return make_app("reporting")
-
-
-def _deliver(app, redis_client, *events):
-    key = streams.stream_key(app.config["STREAM_PREFIX"], "sales")
-    for event in events:
-        redis_client.xadd(key, {"type": event.type, "event": encode(event)})
-    consumer = build_consumer(app)
-    consumer.setup()
-    while consumer.poll():
-        pass
 
 
 def _report(app, group_by, key=None):
@@ -54,8 +41,12 @@ def test_sales_become_daily_aggregates_through_one_coalesced_task(app, redis_cli
     producer = uuid.uuid4()
     sales = [sale_recorded(producer_id=producer, quantity="1", gross="8.50") for _ in range(40)]
     with start_worker(app.extensions["celery"], perform_ping_check=False, pool="solo"):
-        _deliver(app, redis_client, *sales)
-        wait_for(lambda: _report(app, "producer", str(producer))["pending_keys"] == 0 and _report(app, "producer", str(producer))["rows"])
+        deliver(app, redis_client, *sales)
+        wait_for(
+            lambda: (
+                _report(app, "producer", str(producer))["pending_keys"] == 0 and _report(app, "producer", str(producer))["rows"]
+            )
+        )
     report = _report(app, "producer", str(producer))
     assert _totals(report) == (Decimal("40"), Decimal("340.00"), 40)
     assert report["watermark"] == max(s.recorded_at for s in sales).isoformat()
@@ -67,7 +58,7 @@ def test_a_sale_arriving_again_even_as_another_event_is_counted_once(app, redis_
     producer = uuid.uuid4()
     sale = sale_recorded(producer_id=producer, lines=2)
     copy = type(sale)(**{**sale.__dict__, "event_id": uuid.uuid4()})  # same receipt, new event id
-    _deliver(app, redis_client, sale, sale, copy)
+    deliver(app, redis_client, sale, sale, copy)
     with app.extensions["db"].transaction() as session:
         while service.recompute_dirty(session=session):
             pass
@@ -76,7 +67,7 @@ def test_a_sale_arriving_again_even_as_another_event_is_counted_once(app, redis_
 
 def test_recomputing_again_changes_nothing(app, redis_client):
     sales = [sale_recorded() for _ in range(5)]
-    _deliver(app, redis_client, *sales)
+    deliver(app, redis_client, *sales)
     db = app.extensions["db"]
     with db.transaction() as session:
         service.recompute_dirty(session=session)
@@ -91,7 +82,7 @@ def test_recomputing_again_changes_nothing(app, redis_client):
 
 
 def test_a_report_waiting_for_recomputation_says_so(app, redis_client):
-    _deliver(app, redis_client, sale_recorded())
+    deliver(app, redis_client, sale_recorded())
     assert _report(app, "sector")["pending_keys"] == 1
 
 

@@ -30,7 +30,8 @@ def catalogue(app):
     place, honey, cheese = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     with app.extensions["db"].transaction() as session:
         service.keep_selling_place(
-            session=session, data={"selling_place_id": place, "village_id": uuid.uuid4(), "name": "Bottega", "timezone": "Europe/Rome"}
+            session=session,
+            data={"selling_place_id": place, "village_id": uuid.uuid4(), "name": "Bottega", "timezone": "Europe/Rome"},
         )
         for product_id, name, price, vat in ((honey, "Miele", "8.50", "10"), (cheese, "Bitto", "28.00", "4")):
             service.keep_product(
@@ -138,7 +139,9 @@ def test_a_product_sales_has_not_heard_of_is_recorded_and_flagged_not_dropped(ap
 def test_a_bad_receipt_is_refused_naming_the_field_and_writes_nothing(app, client, catalogue, change, path):
     body = receipt(catalogue, **change)
     for line in body["lines"]:
-        line["product_id"] = {"UNKNOWN": str(uuid.uuid4()), "HONEY": catalogue["honey"]}.get(line["product_id"], line["product_id"])
+        line["product_id"] = {"UNKNOWN": str(uuid.uuid4()), "HONEY": catalogue["honey"]}.get(
+            line["product_id"], line["product_id"]
+        )
     response = client.post("/receipts", json=body)
     assert response.status_code == 422, response.get_json()
     errors = response.get_json()["errors"]["json"]

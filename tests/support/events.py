@@ -44,3 +44,18 @@ def sale_recorded(*, quantity: str = "1", gross: str = "8.50", producer_id=None,
         occurred_at=sold_at,
         selling_place_id=place,
     )
+
+
+def deliver(app, redis_client, *events: Event) -> None:
+    """Put events on their streams as the relay would, then let the app's consumer apply all it reads."""
+    from backbone import streams
+    from backbone.cli import build_consumer
+    from backbone.events import encode
+
+    for event in events:
+        key = streams.stream_key(app.config["STREAM_PREFIX"], event.stream)
+        redis_client.xadd(key, {"type": event.type, "event": encode(event)})
+    consumer = build_consumer(app)
+    consumer.setup()
+    while consumer.poll():
+        pass

@@ -72,8 +72,8 @@ class Infrastructure:
                 f"The tests need a real {' and '.join(missing)}: set DATABASE_URL / REDIS_URL, "
                 "or run a Docker engine for testcontainers."
             )
-        self.postgres_url = sa.make_url(self.postgres_url).set(drivername="postgresql+psycopg").render_as_string(
-            hide_password=False
+        self.postgres_url = (
+            sa.make_url(self.postgres_url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
         )
         self.run_id = uuid.uuid4().hex[:8]
         self._admin = sa.create_engine(self.postgres_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 from pathlib import Path
@@ -88,7 +87,7 @@ class Network:
             process = self.processes[name]
             if process.poll() is None:
                 process.terminate()
-        for name, process in self.processes.items():
+        for process in self.processes.values():
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -98,7 +97,9 @@ class Network:
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         for service in SERVICES:
-            wait_for(lambda: self._ready(service), timeout=timeout, interval=0.2, message=f"{service} to be ready")
+            wait_for(
+                lambda service=service: self._ready(service), timeout=timeout, interval=0.2, message=f"{service} to be ready"
+            )
         for name, process in self.processes.items():
             assert process.poll() is None, f"{name} exited early:\n{self.log_tail(name)}"
 
