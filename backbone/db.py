@@ -193,13 +193,17 @@ def upsert(session: Session, table: sa.Table, row: dict, *, key: tuple[str, ...]
 
 
 def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict], *, returning=None):
-    """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite; returns the RETURNING rows, if any."""
+    """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite; returns the RETURNING rows, if any.
+
+    Rows go as one executemany of one statement, so the statement is compiled once and cached
+    whatever the number of rows (SQLAlchemy batches them into multi-row VALUES itself).
+    """
     if not rows:
         return []
-    statement = _insert(session)(table).values(rows).on_conflict_do_nothing()
+    statement = _insert(session)(table).on_conflict_do_nothing()
     if returning is not None:
-        return session.execute(statement.returning(*returning)).all()
-    session.execute(statement)
+        return session.execute(statement.returning(*returning), rows).all()
+    session.execute(statement, rows)
     return []
 
 

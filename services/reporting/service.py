@@ -42,10 +42,20 @@ DIMENSIONS = {
 }
 
 
-def store_sale(*, session: Session, event: Event) -> int:
-    """Store the lines of a SaleRecorded as facts and mark their aggregates dirty; returns new keys."""
+def store_sales(*, session: Session, events: list[Event]) -> int:
+    """Store the lines of SaleRecorded events as facts and mark their aggregates dirty; returns the keys."""
+    facts = [fact for event in events for fact in _facts(event)]
+    # Primary key (receipt, line): the same sale arriving again, even as another event, adds nothing.
+    insert_ignoring_conflicts(session, SaleLineFact.__table__, facts)
+    keys = {("producer", str(f["producer_id"]), f["business_date"]) for f in facts} | {
+        ("sector", f["sector"], f["business_date"]) for f in facts
+    }
+    return _mark_dirty(session, keys)
+
+
+def _facts(event: Event) -> list[dict]:
     sale = event.data
-    facts = [
+    return [
         {
             "receipt_id": sale["receipt_id"],
             "line_no": line["line_no"],
@@ -66,12 +76,6 @@ def store_sale(*, session: Session, event: Event) -> int:
         }
         for line in sale["lines"]
     ]
-    # Primary key (receipt, line): the same sale arriving again, even as another event, adds nothing.
-    insert_ignoring_conflicts(session, SaleLineFact.__table__, facts)
-    keys = {("producer", str(f["producer_id"]), f["business_date"]) for f in facts} | {
-        ("sector", f["sector"], f["business_date"]) for f in facts
-    }
-    return _mark_dirty(session, keys)
 
 
 def _mark_dirty(session: Session, keys: set[tuple[str, str, date]]) -> int:

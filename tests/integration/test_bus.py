@@ -129,7 +129,7 @@ def test_a_failing_event_never_blocks_the_others_and_ends_in_dead_letters_then_i
     def fragile(session, event):
         if broken["on"] and event.event_id == poison.event_id:
             raise ValueError("cannot apply this one")
-        store(session, event)
+        store(session, [event])
 
     for event in events:
         redis_client.xadd(_key(app), {"type": event.type, "event": encode(event)})
