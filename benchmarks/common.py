@@ -8,7 +8,6 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import sqlalchemy as sa
 
