@@ -26,6 +26,7 @@ from werkzeug.exceptions import Conflict as _conflict
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from backbone import tracing
+from backbone.auth import ADMINISTRATOR, InvalidToken, TokenVerifier
 from backbone.db import Database
 from backbone.logs import configure_logging
 
@@ -89,6 +90,8 @@ class Defaults:
     CONSUMER_MAX_ATTEMPTS = 5
     CONSUMER_NAME = None
     DB_POOL_SIZE = 5
+    #: PEM of the identity service's Ed25519 public key: every token is verified with it
+    AUTH_PUBLIC_KEY = None
     API_VERSION = "1.0"
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/"
@@ -108,6 +111,7 @@ def create_service_app(
     migrations: Path,
     handlers: dict | None = None,
     publishes: bool = False,
+    secured: bool = False,
 ) -> Flask:
     """Build the common shell of a service app; the caller registers its blueprints with `register_api`."""
     app = Flask(import_name, instance_path=str(Path(os.environ.get("SP_VAR_DIR", "var")).resolve()))
@@ -117,12 +121,15 @@ def create_service_app(
     app.config["API_TITLE"] = title
     if defaults is not None:
         app.config.from_object(defaults)
-    for name in ("REDIS_URL", "STREAM_PREFIX", "LOG_LEVEL"):
+    for name in ("REDIS_URL", "STREAM_PREFIX", "LOG_LEVEL", "AUTH_PUBLIC_KEY", "AUTH_PUBLIC_KEY_FILE"):
         if name in os.environ:
             app.config[name] = os.environ[name]
     app.config.from_prefixed_env(service.upper())
     if config:
         app.config.update(config)
+    # Secrets may come as files (Docker and Kubernetes secrets): NAME_FILE holds the path of NAME.
+    for name in [key for key in app.config if key.endswith("_FILE") and app.config[key]]:
+        app.config[name.removesuffix("_FILE")] = Path(app.config[name]).read_text()
     configure_logging(app.config["LOG_LEVEL"])
 
     app.extensions["service"] = service
@@ -136,6 +143,10 @@ def create_service_app(
     api.register_blueprint(health)
     app.register_error_handler(Exception, _unexpected_error)
     app.before_request(_bind_request_context)
+    if secured:
+        app.config.setdefault("AUTH_AUDIENCE", service)
+        api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+        app.before_request(_authenticate)
     app.after_request(_expose_trace_id)
     app.teardown_request(_unbind_request_context)
 
@@ -230,6 +241,81 @@ def _unexpected_error(error: Exception):
         )
     log.exception("unhandled error")
     return current_app.extensions["api"].handle_http_exception(InternalServerError())
+
+
+# -- who may call what --------------------------------------------------------------------------
+
+#: blueprints anyone may call: probes and the API description
+PUBLIC_BLUEPRINTS = {"health", "api-docs"}
+
+
+def allow(*roles: str):
+    """Declare the roles that may call a view method (administrators always may); others get 403."""
+
+    def decorate(method):
+        method.allowed_roles = frozenset(roles) | {ADMINISTRATOR}
+        return method
+
+    return decorate
+
+
+def public(method):
+    """Declare a view method anyone may call without a token (the token exchange itself)."""
+    method.public = True
+    return method
+
+
+def current_principal():
+    """The authenticated caller of this request."""
+    return g.principal
+
+
+def _view_method(endpoint: str):
+    view = current_app.view_functions[endpoint]
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return view
+    method = request.method.lower()
+    return getattr(view_class, "get" if method == "head" else method, None)
+
+
+def _verifier() -> TokenVerifier | None:
+    verifier = current_app.extensions.get("auth_verifier")
+    if verifier is None and current_app.config.get("AUTH_PUBLIC_KEY"):
+        verifier = TokenVerifier(current_app.config["AUTH_PUBLIC_KEY"], audience=current_app.config["AUTH_AUDIENCE"])
+        current_app.extensions["auth_verifier"] = verifier
+    return verifier
+
+
+def _unauthorized(message: str):
+    flask_smorest.abort(401, message=message, headers={"WWW-Authenticate": 'Bearer realm="selling-places"'})
+
+
+def _authenticate():
+    endpoint = request.endpoint
+    if endpoint is None or request.method == "OPTIONS" or endpoint.split(".")[0] in PUBLIC_BLUEPRINTS:
+        return None
+    method = _view_method(endpoint)
+    if getattr(method, "public", False):
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        _unauthorized("Authentication required: send 'Authorization: Bearer <token>'.")
+    verifier = _verifier()
+    if verifier is None:
+        log.error("AUTH_PUBLIC_KEY is not configured: every protected request is refused")
+        _unauthorized("This service cannot verify tokens right now.")
+    try:
+        principal = verifier.verify(token.strip())
+    except InvalidToken as error:
+        log.info("token refused", reason=str(error))
+        _unauthorized("Invalid or expired token.")
+    g.principal = principal
+    structlog.contextvars.bind_contextvars(key_id=principal.key_id, role=principal.role)
+    roles = getattr(method, "allowed_roles", None)
+    if roles is None or principal.role not in roles:
+        flask_smorest.abort(403, message="Your role may not do this.")
+    return None
 
 
 # -- health -------------------------------------------------------------------------------------

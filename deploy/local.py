@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import subprocess
 import sys
 import threading
 import time
@@ -32,6 +33,7 @@ from deploy.network import (
     Settings,
     database_urls,
     environment,
+    signing_key,
     migrate_all,
     process_commands,
 )
@@ -52,6 +54,26 @@ def _redis(var_dir: Path) -> tuple[str, PrivateRedis | None]:
         )
     private = PrivateRedis(var_dir / "redis", port=int(os.environ.get("SP_REDIS_PORT", "6390"))).start()
     return private.url, private
+
+
+def _first_admin_key(settings: Settings) -> str:
+    """The network's first administrator key: made once (and printed once), then kept in var/admin.key."""
+    path = settings.var_dir / "admin.key"
+    if path.exists():
+        return path.read_text().strip()
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "services.identity.app", "keys", "create-admin", "--label", "local network"],
+        env=environment(settings),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    key = result.stdout.strip()
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    print(f"The first administrator key of this network (kept in {path}):\n  {key}\n")
+    return key
 
 
 def _wait_ready(settings: Settings, timeout: float = 120.0) -> None:
@@ -103,8 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         var_dir=var_dir,
         prefix=os.environ.get("STREAM_PREFIX", "sp:"),
         log_level=os.environ.get("LOG_LEVEL", "WARNING"),
+        signing_key=signing_key(var_dir),
     )
     migrate_all(settings)
+    _first_admin_key(settings)
 
     printer = Printer(sys.stdout)
     manager = Manager(printer)

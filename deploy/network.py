@@ -19,12 +19,14 @@ from pathlib import Path
 import redis
 import sqlalchemy as sa
 
-SERVICES = ("inventory", "sales", "notifications", "reporting")
+SERVICES = ("inventory", "sales", "notifications", "reporting", "identity")
 #: services that publish events (and so run an outbox relay)
 PUBLISHERS = ("inventory", "sales")
+#: services that consume events (and so run a consumer)
+CONSUMERS = ("inventory", "sales", "notifications", "reporting")
 #: services with Celery work of their own
 WORKER_SERVICES = ("notifications", "reporting")
-DEFAULT_PORTS = {"inventory": 5001, "sales": 5002, "notifications": 5003, "reporting": 5004}
+DEFAULT_PORTS = {"inventory": 5001, "sales": 5002, "notifications": 5003, "reporting": 5004, "identity": 5005}
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,6 +44,8 @@ class Settings:
     log_level: str = "INFO"
     #: run each service's relay and consumer as separate processes (`<svc>-relay`, `<svc>-consumer`)
     split_bus: bool = False
+    #: PEM of the key that signs tokens (identity only) and of its public half (every service)
+    signing_key: str | None = None
     #: extra settings for every service, as environment variables without the service prefix
     service_settings: dict[str, str] = field(default_factory=dict)
 
@@ -59,6 +63,11 @@ def environment(settings: Settings) -> dict[str, str]:
         "SP_VAR_DIR": str(settings.var_dir),
         "PYTHONUNBUFFERED": "1",
     }
+    if settings.signing_key:
+        from backbone.auth import public_key_pem
+
+        env["IDENTITY_SIGNING_KEY"] = settings.signing_key
+        env["AUTH_PUBLIC_KEY"] = public_key_pem(settings.signing_key)
     for service in SERVICES:
         env[f"{service.upper()}_DATABASE_URL"] = settings.database_urls[service]
         for name, value in settings.service_settings.items():
@@ -79,6 +88,8 @@ def process_commands(settings: Settings) -> dict[str, list[str]]:
             "--graceful-timeout", "10",
             f"services.{service}.app:create_app()",
         ]  # fmt: skip
+        if service not in CONSUMERS and service not in PUBLISHERS:
+            continue
         bus = [python, "-m", "flask", "--app", f"services.{service}.app", "bus", "run"]
         if not settings.split_bus:
             commands[f"{service}-bus"] = bus
@@ -118,6 +129,20 @@ def postgres_database(server_url: str, name: str) -> str:
     finally:
         engine.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def signing_key(var_dir: Path) -> str:
+    """The network's token signing key: IDENTITY_SIGNING_KEY, else one kept (and made once) under var/."""
+    if os.environ.get("IDENTITY_SIGNING_KEY"):
+        return os.environ["IDENTITY_SIGNING_KEY"]
+    from backbone.auth import generate_private_key_pem
+
+    path = var_dir / "identity-signing-key.pem"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(generate_private_key_pem())
+        path.chmod(0o600)
+    return path.read_text()
 
 
 def database_urls(server_url: str | None, var_dir: Path, *, prefix: str = "sp_") -> dict[str, str]:

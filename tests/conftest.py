@@ -9,14 +9,33 @@ from pathlib import Path
 import pytest
 import redis
 
+from backbone.auth import ADMINISTRATOR, Principal, TokenSigner, generate_private_key_pem, public_key_pem
 from tests.support.infra import Infrastructure
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("inventory", "sales", "notifications", "reporting")
+SERVICES = ("inventory", "sales", "notifications", "reporting", "identity")
 
 
 def migrations_of(service: str) -> Path:
     return ROOT / "services" / service / "migrations"
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> dict:
+    """The identity service's token signing key for this test run, and its public half."""
+    private = generate_private_key_pem()
+    return {"private": private, "public": public_key_pem(private)}
+
+
+@pytest.fixture
+def token_for(signing_key):
+    """A signed token for a principal at one service, as the identity service would issue it."""
+    signer = TokenSigner(signing_key["private"])
+
+    def make(role: str = ADMINISTRATOR, audience: str = "inventory", **scope) -> str:
+        return signer.sign(Principal(key_id=scope.pop("key_id", "test-key"), role=role, **scope), audience)[0]
+
+    return make
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +69,7 @@ def redis_client(infra):
 
 
 @pytest.fixture
-def make_app(infra, prefix):
+def make_app(infra, prefix, signing_key):
     """Build a service's app on a fresh, migrated database of its own."""
     apps = []
 
@@ -66,6 +85,8 @@ def make_app(infra, prefix):
                 "CONSUMER_CLAIM_IDLE_MS": 300,
                 "CONSUMER_CLAIM_EVERY_SECONDS": 0.2,
                 "LOG_LEVEL": "WARNING",
+                "AUTH_PUBLIC_KEY": signing_key["public"],
+                **({"SIGNING_KEY": signing_key["private"]} if service == "identity" else {}),
                 **config,
             }
         )

@@ -16,7 +16,7 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def make_network(infra, prefix, tmp_path, request):
+def make_network(infra, prefix, tmp_path, request, signing_key):
     """Build (not start) a network on fresh databases; its logs are printed if the test fails."""
     networks: list[Network] = []
 
@@ -26,6 +26,7 @@ def make_network(infra, prefix, tmp_path, request):
             database_urls={service: infra.database(service, migrations_of(service)) for service in SERVICES},
             prefix=prefix,
             tmp_path=tmp_path / f"network{len(networks)}",
+            signing_key=signing_key["private"],
             **settings,
         )
         networks.append(network)

@@ -24,7 +24,9 @@ class Network:
         self.http = requests.Session()
 
     @classmethod
-    def build(cls, *, redis_url: str, database_urls: dict[str, str], prefix: str, tmp_path: Path, **settings) -> "Network":
+    def build(
+        cls, *, redis_url: str, database_urls: dict[str, str], prefix: str, tmp_path: Path, signing_key: str, **settings
+    ) -> "Network":
         service_settings = {
             "CONSUMER_BLOCK_MS": "200",
             "CONSUMER_CLAIM_IDLE_MS": "2000",
@@ -45,6 +47,7 @@ class Network:
                 ports={service: free_port() for service in SERVICES},
                 split_bus=True,
                 log_level="INFO",
+                signing_key=signing_key,
                 service_settings=service_settings,
                 **settings,
             ),

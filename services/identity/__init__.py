@@ -1,0 +1,1 @@
+"""Identity: API keys per principal (stored hashed), exchanged for short-lived signed tokens."""
