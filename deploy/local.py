@@ -33,9 +33,9 @@ from deploy.network import (
     Settings,
     database_urls,
     environment,
-    signing_key,
     migrate_all,
     process_commands,
+    signing_key,
 )
 
 
