@@ -24,6 +24,7 @@ def build_relay(app) -> Relay:
         db=app.extensions["db"],
         redis_client=get_redis(app),
         prefix=config["STREAM_PREFIX"],
+        service=app.extensions["service"],
         batch_size=config["RELAY_BATCH_SIZE"],
         idle_seconds=config["RELAY_IDLE_SECONDS"],
         retention_seconds=config["STREAM_RETENTION_SECONDS"],

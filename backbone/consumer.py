@@ -19,6 +19,7 @@ import os
 import socket
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Callable
@@ -28,7 +29,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
 
-from backbone import contract, streams, tracing
+from backbone import contract, metrics, streams, tracing
 from backbone.db import Database, insert_ignoring_conflicts, utcnow
 from backbone.events import ContractError, Event, UnknownEventType, decode
 from backbone.outbox import processed_event
@@ -276,6 +277,16 @@ class Consumer:
             applied = len(todo)
         self.applied += applied
         self.duplicates += len(work) - applied
+        applied_types = Counter(f"{event.type}|applied" for event in todo)
+        duplicate_types = Counter(f"{event.type}|duplicate" for _, event in work)
+        duplicate_types.subtract(Counter(f"{event.type}|duplicate" for event in todo))
+        self._count(applied_types + duplicate_types)
+
+    def _count(self, outcomes: dict[str, int]) -> None:
+        try:
+            metrics.count(self.redis, self.prefix, self.group, "events_consumed", dict(outcomes))
+        except redis.RedisError:
+            pass  # a lost count must not fail an applied batch
 
     def _ack(self, messages: list[Message]) -> None:
         by_key: dict[str, list[str]] = {}
@@ -297,6 +308,7 @@ class Consumer:
             attempts=attempts,
             error=repr(error),
         )
+        self._count({f"{event.type}|failed": 1})
         if attempts >= self.max_attempts:
             self.dead_letter(message, repr(error), attempts=attempts)
         # otherwise it stays pending and comes back through reclaim() once idle
@@ -319,6 +331,7 @@ class Consumer:
         )
         pipe.xack(message.key, self.group, message.entry_id)
         pipe.hdel(self.attempts_key, self._attempt_field(message))
+        metrics.count(pipe, self.prefix, self.group, "events_consumed", {f"{message.fields.get('type', '?')}|dead_lettered": 1})
         pipe.execute()
         self.dead_lettered += 1
 

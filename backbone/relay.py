@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 
 import redis
 import sqlalchemy as sa
 import structlog
 
-from backbone import contract, streams
+from backbone import contract, metrics, streams
 from backbone.db import Database, utcnow
 from backbone.outbox import outbox
 
@@ -33,6 +34,7 @@ class Relay:
         db: Database,
         redis_client: redis.Redis,
         prefix: str,
+        service: str = "relay",
         batch_size: int = 500,
         idle_seconds: float = 0.05,
         retention_seconds: float = 7 * 24 * 3600,
@@ -41,6 +43,7 @@ class Relay:
         self.db = db
         self.redis = redis_client
         self.prefix = prefix
+        self.service = service
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
         self.retention_seconds = retention_seconds
@@ -70,6 +73,7 @@ class Relay:
             pipe = self.redis.pipeline(transaction=False)
             for row in rows:
                 pipe.xadd(streams.stream_key(self.prefix, row.stream), {"type": row.type, "event": row.payload})
+            metrics.count(pipe, self.prefix, self.service, "events_published", dict(Counter(row.type for row in rows)))
             pipe.execute()
             session.execute(sa.update(outbox).where(outbox.c.id.in_([row.id for row in rows])).values(published_at=utcnow()))
         self.published += len(rows)

@@ -8,6 +8,8 @@ network's prefix, so several networks can share one Redis.
 
 from __future__ import annotations
 
+import time
+
 from celery import Celery, Task
 from flask import Flask
 from kombu import Exchange, Queue
@@ -45,4 +47,37 @@ def celery_init_app(app: Flask, *, queue: str, beat_schedule: dict | None = None
     )
     celery_app.conf.update(app.config.get("CELERY", {}))
     app.extensions["celery"] = celery_app
+    _count_tasks(app, celery_app)
     return celery_app
+
+
+def _count_tasks(app: Flask, celery_app: Celery) -> None:
+    """Count finished tasks and their time in the service's metrics (see backbone.metrics)."""
+    from celery import signals
+
+    from backbone import metrics
+
+    started: dict[str, float] = {}
+
+    def prerun(task_id=None, task=None, **_):
+        if task is not None and task.app is celery_app:
+            started[task_id] = time.monotonic()
+
+    def postrun(task_id=None, task=None, state=None, **_):
+        if task is None or task.app is not celery_app:
+            return
+        seconds = time.monotonic() - started.pop(task_id, time.monotonic())
+        try:
+            from backbone.web import get_redis
+
+            pipe = get_redis(app).pipeline(transaction=False)
+            metrics.count(pipe, app.config["STREAM_PREFIX"], app.extensions["service"], "tasks", {f"{task.name}|{state}": 1})
+            metrics.count(
+                pipe, app.config["STREAM_PREFIX"], app.extensions["service"], "task_seconds", {task.name: float(seconds)}
+            )
+            pipe.execute()
+        except Exception:  # noqa: BLE001 - counting must never fail a task
+            pass
+
+    signals.task_prerun.connect(prerun, weak=False)
+    signals.task_postrun.connect(postrun, weak=False)

@@ -151,6 +151,9 @@ def create_service_app(
     app.teardown_request(_unbind_request_context)
 
     from backbone.cli import bus_cli, db_cli
+    from backbone.metrics import init_metrics
+
+    init_metrics(app)
 
     app.cli.add_command(bus_cli)
     app.cli.add_command(db_cli)

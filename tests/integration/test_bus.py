@@ -253,3 +253,21 @@ def test_a_restarted_consumer_retries_its_own_failed_entry_once_not_in_a_loop(ap
         again.poll()
     assert redis_client.hget(first.attempts_key, f"sales:{redis_client.xrange(_key(app))[0][0]}") == "2"
     assert redis_client.xlen(first.dead_key) == 0
+
+
+def test_metrics_show_what_the_relay_and_the_consumer_did(app, redis_client):
+    events = [sale_recorded() for _ in range(3)]
+    _publish(app, *events, sale_recorded())
+    relay = build_relay(app)
+    relay.batch_size = 3
+    relay.publish_batch()  # three out, one still waiting in the outbox
+    consumer = build_consumer(app)
+    consumer.batch_size = 2
+    consumer.setup()
+    consumer.poll()  # two applied, one left on the stream
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    assert 'sp_events_published_total{type="SaleRecorded"} 3.0' in text
+    assert 'sp_events_consumed_total{outcome="applied",type="SaleRecorded"} 2.0' in text
+    assert 'sp_consumer_lag{stream="sales"} 1.0' in text
+    assert "sp_outbox_backlog 1.0" in text
+    assert "sp_dead_letters 0.0" in text
