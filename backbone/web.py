@@ -92,6 +92,8 @@ class Defaults:
     DB_POOL_SIZE = 5
     #: PEM of the identity service's Ed25519 public key: every token is verified with it
     AUTH_PUBLIC_KEY = None
+    #: requests allowed per API key (or per address, before a token): a noisy key slows only itself
+    RATE_LIMIT = "1200 per minute"
     API_VERSION = "1.0"
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/"
@@ -147,6 +149,7 @@ def create_service_app(
         app.config.setdefault("AUTH_AUDIENCE", service)
         api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
         app.before_request(_authenticate)
+        _limit_rates(app)  # after authentication: limits count per API key
     app.after_request(_expose_trace_id)
     app.teardown_request(_unbind_request_context)
 
@@ -319,6 +322,32 @@ def _authenticate():
     if roles is None or principal.role not in roles:
         flask_smorest.abort(403, message="Your role may not do this.")
     return None
+
+
+def _limit_key() -> str:
+    principal = g.get("principal")
+    return f"key:{principal.key_id}" if principal else f"addr:{request.remote_addr}"
+
+
+def _limit_rates(app: Flask) -> None:
+    from flask_limiter import Limiter
+
+    def exempt() -> bool:
+        return request.endpoint is None or request.endpoint.split(".")[0] in PUBLIC_BLUEPRINTS or request.endpoint == "metrics"
+
+    app.extensions["limiter"] = Limiter(
+        key_func=_limit_key,
+        app=app,
+        default_limits=[app.config["RATE_LIMIT"]],
+        default_limits_exempt_when=exempt,
+        headers_enabled=True,
+        storage_uri=app.config["REDIS_URL"],
+        storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
+        key_prefix=f"{app.config['STREAM_PREFIX']}ratelimit",
+        # Redis down must never stop a shop from recording sales: count in memory meanwhile.
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+    )
 
 
 # -- health -------------------------------------------------------------------------------------

@@ -148,3 +148,22 @@ def test_every_bad_token_is_a_401_that_says_nothing_more(app, signing_key, case)
     response = app.test_client().get("/keys", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert response.get_json()["message"] == "Invalid or expired token."
+
+
+def test_a_noisy_key_is_slowed_down_alone_and_told_when_to_retry(make_app, token_for):
+    app = make_app("identity", RATE_LIMIT="5 per minute")
+    client = app.test_client()
+    noisy = {"Authorization": f"Bearer {token_for(audience='identity', key_id='noisy')}"}
+    quiet = {"Authorization": f"Bearer {token_for(audience='identity', key_id='quiet')}"}
+    statuses = [client.get("/keys", headers=noisy).status_code for _ in range(7)]
+    assert statuses == [200] * 5 + [429] * 2
+    limited = client.get("/keys", headers=noisy)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert limited.get_json()["code"] == 429
+    assert client.get("/keys", headers=quiet).status_code == 200
+    assert client.get("/health/live").status_code == 200  # probes are never limited
+
+
+def test_an_oversized_body_is_refused_with_413(app):
+    response = app.test_client().post("/auth/token", data="x" * (3 * 1024 * 1024), content_type="application/json")
+    assert response.status_code == 413 and response.get_json()["code"] == 413
