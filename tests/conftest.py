@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from flask.testing import FlaskClient
+from werkzeug.datastructures import Headers
 
 from backbone.auth import ADMINISTRATOR, Principal, TokenSigner, generate_private_key_pem, public_key_pem
 from tests.support.infra import Infrastructure
@@ -68,10 +70,28 @@ def redis_client(infra):
     client.close()
 
 
+class AdministratorClient(FlaskClient):
+    """Flask's test client, sending an administrator's token unless the test sends an Authorization header.
+
+    `headers={"Authorization": ""}` calls anonymously.
+    """
+
+    token: str = ""
+
+    def open(self, *args, **kwargs):
+        headers = Headers(kwargs.pop("headers", None) or {})
+        if "Authorization" not in headers:
+            headers["Authorization"] = f"Bearer {self.token}"
+        elif not headers["Authorization"]:
+            del headers["Authorization"]
+        return super().open(*args, headers=headers, **kwargs)
+
+
 @pytest.fixture
 def make_app(infra, prefix, signing_key):
-    """Build a service's app on a fresh, migrated database of its own."""
+    """Build a service's app on a fresh, migrated database of its own; its test client is an administrator."""
     apps = []
+    signer = TokenSigner(signing_key["private"])
 
     def make(service: str, **config):
         module = importlib.import_module(f"services.{service}.app")
@@ -90,6 +110,8 @@ def make_app(infra, prefix, signing_key):
                 **config,
             }
         )
+        token = signer.sign(Principal(key_id="test-admin", role=ADMINISTRATOR), service)[0]
+        app.test_client_class = type("AdministratorClient", (AdministratorClient,), {"token": token})
         apps.append(app)
         return app
 

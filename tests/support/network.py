@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import requests
@@ -22,6 +23,8 @@ class Network:
         self.env = environment(settings)
         self.processes: dict[str, subprocess.Popen] = {}
         self.http = requests.Session()
+        self.admin_key: str | None = None
+        self._tokens: dict[str, str] = {}
 
     @classmethod
     def build(
@@ -106,6 +109,33 @@ class Network:
         for name, process in self.processes.items():
             assert process.poll() is None, f"{name} exited early:\n{self.log_tail(name)}"
 
+    def bootstrap_admin(self) -> str:
+        """Create the network's first administrator key, as an operator would (once)."""
+        if self.admin_key is None:
+            result = subprocess.run(
+                [sys.executable, "-m", "flask", "--app", "services.identity.app", "keys", "create-admin"],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=Path(__file__).parents[2],
+            )
+            self.admin_key = result.stdout.strip()
+        return self.admin_key
+
+    def token(self, service: str, api_key: str | None = None) -> str:
+        """A token for `service`, for the administrator unless another API key is given."""
+        cache_key = f"{service}:{api_key}"
+        if cache_key not in self._tokens:
+            response = self.http.post(
+                f"{self.url('identity')}/auth/token",
+                json={"api_key": api_key or self.bootstrap_admin(), "audience": service},
+                timeout=10,
+            )
+            assert response.status_code == 200, response.text
+            self._tokens[cache_key] = response.json()["access_token"]
+        return self._tokens[cache_key]
+
     def _ready(self, service: str) -> bool:
         try:
             return self.http.get(f"{self.url(service)}/health/ready", timeout=2).status_code == 200
@@ -123,11 +153,16 @@ class Network:
 
     # -- HTTP -----------------------------------------------------------------------------------
 
+    def request(self, method: str, service: str, path: str, *, api_key: str | None = None, **kwargs) -> requests.Response:
+        """Call a service as the administrator (or as the holder of `api_key`)."""
+        headers = {"Authorization": f"Bearer {self.token(service, api_key)}", **kwargs.pop("headers", {})}
+        return self.http.request(method, f"{self.url(service)}{path}", headers=headers, timeout=10, **kwargs)
+
     def get(self, service: str, path: str, **kwargs) -> requests.Response:
-        return self.http.get(f"{self.url(service)}{path}", timeout=10, **kwargs)
+        return self.request("GET", service, path, **kwargs)
 
     def post(self, service: str, path: str, json=None, **kwargs) -> requests.Response:
-        return self.http.post(f"{self.url(service)}{path}", json=json, timeout=10, **kwargs)
+        return self.request("POST", service, path, json=json, **kwargs)
 
     def put(self, service: str, path: str, json=None, **kwargs) -> requests.Response:
-        return self.http.put(f"{self.url(service)}{path}", json=json, timeout=10, **kwargs)
+        return self.request("PUT", service, path, json=json, **kwargs)
