@@ -145,8 +145,7 @@ def update_preferences(*, session: Session, recipient_id: uuid.UUID, kind: str, 
     flat = dict(changes)
     flat.update(flat.pop("contacts", {}))
     if "quiet_hours" in flat:
-        quiet = flat.pop("quiet_hours")
-        flat["quiet_from"], flat["quiet_until"] = (quiet["from"], quiet["until"]) if quiet else (None, None)
+        flat.update(flat.pop("quiet_hours") or {"quiet_from": None, "quiet_until": None})
     for field, value in flat.items():
         setattr(recipient, field, value)
         changed[field] = now.isoformat()

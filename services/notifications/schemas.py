@@ -77,12 +77,12 @@ class DigestOut(Schema):
 
 
 class QuietHours(Schema):
-    from_ = fields.Time(data_key="from", required=True, metadata={"description": "local time, e.g. 21:30"})
-    until = fields.Time(required=True)
+    quiet_from = fields.Time(data_key="from", required=True, metadata={"description": "local time, e.g. 21:30"})
+    quiet_until = fields.Time(data_key="until", required=True)
 
     @validates_schema
     def _not_empty(self, data, **_):
-        if data["from_"] == data["until"]:
+        if data["quiet_from"] == data["quiet_until"]:
             raise ValidationError("Quiet hours must not start and end at the same time.", "until")
 
 
@@ -146,10 +146,14 @@ class PreferencesOut(Schema):
     def _quiet(self, recipient):
         if recipient.quiet_from is None:
             return None
-        return {"from": recipient.quiet_from.isoformat("minutes"), "until": recipient.quiet_until.isoformat("minutes")}
+        return {"from": _clock(recipient.quiet_from), "until": _clock(recipient.quiet_until)}
 
     def _contacts(self, recipient):
         return ContactsOut().dump(recipient)
+
+
+def _clock(value) -> str:
+    return value.isoformat("minutes" if value.second == 0 else "seconds")
 
 
 # -- templates -----------------------------------------------------------------------------------
