@@ -46,7 +46,7 @@ _LOW_EN = (
     "{% if days_of_cover is not none %}, about {{ days_of_cover }} days of cover{% endif %}"
     "{% if suggested is not none %}; suggested delivery {{ suggested }}{% endif %}."
 )
-_DIGEST_IT = """Buongiorno {{ name }}, ecco il riepilogo del {{ date }}.
+_DIGEST_IT = """Buongiorno {{ name }}, ecco il riepilogo di {{ date }}.
 {% if sales %}
 Venduto:
 {% for sale in sales %}
@@ -98,7 +98,7 @@ DEFAULTS: dict[tuple[str, str], Wording] = {
         "Stocktake due: {{ product }}",
         "Stock mismatch: {{ product }} at {{ place }} shows {{ on_hand }}. A stocktake is due.",
     ),
-    ("digest", "it"): Wording("Riepilogo del {{ date }}", _DIGEST_IT),
+    ("digest", "it"): Wording("Riepilogo di {{ date }}", _DIGEST_IT),
     ("digest", "en"): Wording("Your summary for {{ date }}", _DIGEST_EN),
 }
 
@@ -120,7 +120,7 @@ SAMPLES = {
     "discrepancy": _ALERT_SAMPLE,
     "digest": {
         "name": "Apicoltura Bianchi",
-        "date": "12 marzo 2026",
+        "date": "giovedì 12 marzo 2026",
         "sales": [{"place": "Bottega di Dazio", "product": "Miele di castagno", "quantity": "3", "gross": "25,50 €"}],
         "total": "25,50 €",
         "running_low": [_ITEM, {**_ITEM, "suggested": None}],
@@ -204,5 +204,5 @@ def money(value: Decimal, language: str) -> str:
 
 
 def day(value: date, language: str) -> str:
-    """A date in words ("12 marzo 2026")."""
-    return format_date(value, format="long", locale=LOCALES.get(language, "it_IT"))
+    """A date in words, with its weekday ("giovedì 12 marzo 2026")."""
+    return format_date(value, format="full", locale=LOCALES.get(language, "it_IT"))
