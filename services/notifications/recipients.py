@@ -13,10 +13,11 @@ import uuid
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from backbone.db import upsert, utcnow
-from services.notifications.models import Label, Recipient
+from services.notifications.models import Delivery, Label, Recipient
 
 CHANNELS = ("email", "sms", "telegram", "webhook")
 #: the contact each channel sends to
@@ -153,6 +154,13 @@ def update_preferences(*, session: Session, recipient_id: uuid.UUID, kind: str, 
     for channel in recipient.channels or ():
         if not getattr(recipient, CONTACT_OF[channel]):
             raise PreferenceError("channels", f"{channel} is chosen but there is no {CONTACT_OF[channel]} to send to.")
+    if "quiet_from" in flat:
+        # what the old quiet hours hold goes out when the new ones allow (the sweep sends it)
+        session.execute(
+            sa.update(Delivery)
+            .where(Delivery.recipient_id == recipient.id, Delivery.status == "held")
+            .values(not_before=held_until(recipient, now) or now)
+        )
     return recipient
 
 

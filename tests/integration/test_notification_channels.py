@@ -237,3 +237,24 @@ def test_quiet_hours_hold_an_alert_until_they_end(make, smtp, redis_client):
         delivered = wait_for(sent, timeout=30, interval=0.5, message="the held e-mail to go out")
     assert datetime.fromisoformat(delivered["sent_at"]) >= ends
     assert len(smtp.messages) == 1 and smtp.arrived[0] >= ends.timestamp()
+
+
+def test_lifting_quiet_hours_releases_what_they_held(make, smtp, redis_client):
+    app = make()
+    client = app.test_client()
+    producer = producer_registered(email="miele@bianchi.example")
+    producer_id = producer.data["producer_id"]
+    deliver(app, redis_client, producer)
+    now = utcnow().astimezone(ZoneInfo("Europe/Rome"))
+    quiet = {"from": (now - timedelta(hours=1)).strftime("%H:%M"), "until": (now + timedelta(hours=2)).strftime("%H:%M")}
+    assert client.patch(f"/producers/{producer_id}/preferences", json={"quiet_hours": quiet}).status_code == 200
+    deliver(app, redis_client, stock_low(producer_id))
+    held = client.get("/alerts").get_json()[0]["deliveries"][0]
+    assert held["status"] == "held" and datetime.fromisoformat(held["not_before"]) > utcnow() + timedelta(minutes=59)
+
+    # when the operator lifts the quiet hours, the next sweep sends what they held
+    assert client.patch(f"/producers/{producer_id}/preferences", json={"quiet_hours": None}).status_code == 200
+    with worker_for(app):
+        app.extensions["celery"].send_task(SWEEP)
+        wait_for(lambda: client.get(f"/deliveries/{held['id']}").get_json()["status"] == "sent", timeout=20)
+    assert len(smtp.messages) == 1
