@@ -7,11 +7,11 @@ from backbone.web import create_service_app, register_api
 from services.notifications.api import blp
 from services.notifications.config import Config
 from services.notifications.consumers import HANDLERS
-from services.notifications.tasks import SWEEP, register_tasks
+from services.notifications.tasks import DIGEST, SWEEP, register_tasks
 
 
 def create_app(config: dict | None = None):
-    """The notifications app: alerts API, its stock-event consumer and its delivery workers."""
+    """The notifications app: alerts and preferences API, its event consumer, its delivery and digest workers."""
     app = create_service_app(
         "notifications",
         __name__,
@@ -25,7 +25,11 @@ def create_app(config: dict | None = None):
     celery = celery_init_app(
         app,
         queue="notifications",
-        beat_schedule={"sweep-deliveries": {"task": SWEEP, "schedule": app.config["SWEEP_EVERY_SECONDS"]}},
+        beat_schedule={
+            "sweep-deliveries": {"task": SWEEP, "schedule": app.config["SWEEP_EVERY_SECONDS"]},
+            # asked often, made once a day: a beat that was down at the hour still sends it later
+            "daily-digest": {"task": DIGEST, "schedule": app.config["DIGEST_CHECK_EVERY_SECONDS"]},
+        },
     )
     register_tasks(celery, app.config)
     return app

@@ -8,7 +8,7 @@ from celery.contrib.testing.worker import start_worker
 
 from backbone.cli import build_consumer
 from backbone.events import new_event
-from services.notifications.service import sign
+from services.notifications.channels import sign
 from tests.support import wait_for
 from tests.support.events import deliver
 from tests.support.receiver import WebhookReceiver
