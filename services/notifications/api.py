@@ -4,16 +4,18 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import abort
 
+from backbone.auth import CLERK, MANAGER, PRODUCER, VILLAGE_OPERATOR
 from backbone.db import after_commit
-from backbone.web import Blueprint, get_db, invalid
-from services.notifications import messages, recipients, schemas, service, tasks
-from services.notifications.models import Alert, Delivery, Digest, Template
+from backbone.web import Blueprint, allow, current_principal, get_db, invalid
+from services.notifications import access, messages, recipients, schemas, service, tasks
+from services.notifications.models import Alert, Delivery, Digest, Recipient, Template
 
 blp = Blueprint("notifications", __name__, description="Alerts to producers and selling places")
 
 
 @blp.route("/alerts")
 class Alerts(MethodView):
+    @allow(PRODUCER, CLERK, MANAGER, VILLAGE_OPERATOR)
     @blp.arguments(schemas.AlertQuery, location="query")
     @blp.response(200, schemas.AlertOut(many=True))
     def get(self, query):
@@ -24,16 +26,18 @@ class Alerts(MethodView):
                 producer_id=query["producer_id"],
                 selling_place_id=query["selling_place_id"],
                 limit=query["limit"],
+                visible=access.alerts(current_principal()),
             )
 
 
 @blp.route("/alerts/<uuid:alert_id>")
 class AlertById(MethodView):
+    @allow(PRODUCER, CLERK, MANAGER, VILLAGE_OPERATOR)
     @blp.response(200, schemas.AlertOut)
     def get(self, alert_id):
         """One alert with its deliveries."""
         with get_db().transaction() as session:
-            alert = session.get(Alert, alert_id)
+            alert = session.scalar(sa.select(Alert).where(Alert.id == alert_id, access.alerts(current_principal())))
         if alert is None:
             abort(404, message="No such alert.")
         return alert
@@ -41,11 +45,12 @@ class AlertById(MethodView):
 
 @blp.route("/alerts/<uuid:alert_id>/acknowledge")
 class Acknowledge(MethodView):
+    @allow(PRODUCER, MANAGER, VILLAGE_OPERATOR)
     @blp.response(200, schemas.AlertOut)
     def post(self, alert_id):
         """Mark an alert as seen (it leaves the "running low" list of the digest)."""
         with get_db().transaction() as session:
-            alert = service.acknowledge(session=session, alert_id=alert_id)
+            alert = service.acknowledge(session=session, alert_id=alert_id, visible=access.alerts(current_principal()))
         if alert is None:
             abort(404, message="No such alert.")
         return alert
@@ -56,23 +61,31 @@ class Acknowledge(MethodView):
 
 @blp.route("/deliveries")
 class Deliveries(MethodView):
+    @allow(VILLAGE_OPERATOR)
     @blp.arguments(schemas.DeliveryQuery, location="query")
     @blp.response(200, schemas.DeliveryOut(many=True))
     def get(self, query):
         """Deliveries, newest first: `status=failed` lists those an operator may send again."""
         with get_db().transaction() as session:
             return service.deliveries(
-                session=session, status=query["status"], recipient_id=query["recipient_id"], limit=query["limit"]
+                session=session,
+                status=query["status"],
+                recipient_id=query["recipient_id"],
+                limit=query["limit"],
+                visible=access.deliveries(current_principal()),
             )
 
 
 @blp.route("/deliveries/<uuid:delivery_id>")
 class DeliveryById(MethodView):
+    @allow(VILLAGE_OPERATOR)
     @blp.response(200, schemas.DeliveryOut)
     def get(self, delivery_id):
         """One delivery: what was sent, where, and how it went."""
         with get_db().transaction() as session:
-            delivery = session.get(Delivery, delivery_id)
+            delivery = session.scalar(
+                sa.select(Delivery).where(Delivery.id == delivery_id, access.deliveries(current_principal()))
+            )
         if delivery is None:
             abort(404, message="No such delivery.")
         return delivery
@@ -80,13 +93,17 @@ class DeliveryById(MethodView):
 
 @blp.route("/deliveries/<uuid:delivery_id>/resend")
 class Resend(MethodView):
+    @allow(VILLAGE_OPERATOR)
     @blp.response(200, schemas.DeliveryOut)
     @blp.alt_response(409, description="The delivery has not failed")
     def post(self, delivery_id):
         """Send a failed delivery again, with a fresh round of retries."""
         try:
             with get_db().transaction() as session:
-                delivery = service.resend(session=session, delivery_id=delivery_id)
+                visible = session.scalar(
+                    sa.select(Delivery.id).where(Delivery.id == delivery_id, access.deliveries(current_principal()))
+                )
+                delivery = service.resend(session=session, delivery_id=delivery_id) if visible else None
                 if delivery is not None:
                     after_commit(session, lambda: tasks.enqueue_delivery(delivery_id))
         except service.NotResendable as error:
@@ -101,12 +118,18 @@ class Resend(MethodView):
 
 @blp.route("/digests")
 class Digests(MethodView):
+    @allow(PRODUCER, VILLAGE_OPERATOR)
     @blp.arguments(schemas.DigestQuery, location="query")
     @blp.response(200, schemas.DigestOut(many=True))
     def get(self, query):
         """Daily digests, newest first, with their deliveries."""
         with get_db().transaction() as session:
-            statement = sa.select(Digest).order_by(Digest.period.desc(), Digest.id).limit(query["limit"])
+            statement = (
+                sa.select(Digest)
+                .where(access.digests(current_principal()))
+                .order_by(Digest.period.desc(), Digest.id)
+                .limit(query["limit"])
+            )
             if query["producer_id"] is not None:
                 statement = statement.where(Digest.recipient_id == query["producer_id"])
             return list(session.scalars(statement))
@@ -118,7 +141,10 @@ class Digests(MethodView):
 def _preferences(kind: str, recipient_id, changes: dict | None = None):
     try:
         with get_db().transaction() as session:
-            if changes is None:
+            known = session.get(Recipient, recipient_id)
+            if known is None or known.kind != kind or not access.may_manage(current_principal(), known):
+                recipient = None
+            elif changes is None:
                 recipient = recipients.get(session=session, recipient_id=recipient_id, kind=kind)
             else:
                 recipient = recipients.update_preferences(session=session, recipient_id=recipient_id, kind=kind, changes=changes)
@@ -131,11 +157,13 @@ def _preferences(kind: str, recipient_id, changes: dict | None = None):
 
 @blp.route("/producers/<uuid:producer_id>/preferences")
 class ProducerPreferences(MethodView):
+    @allow(PRODUCER, VILLAGE_OPERATOR)
     @blp.response(200, schemas.PreferencesOut)
     def get(self, producer_id):
         """A producer's channels, language, quiet hours, immediate alerts or daily digest, and contacts."""
         return _preferences("producer", producer_id)
 
+    @allow(PRODUCER, VILLAGE_OPERATOR)
     @blp.arguments(schemas.ProducerPreferencesIn)
     @blp.response(200, schemas.PreferencesOut)
     def patch(self, changes, producer_id):
@@ -145,11 +173,13 @@ class ProducerPreferences(MethodView):
 
 @blp.route("/selling-places/<uuid:selling_place_id>/preferences")
 class SellingPlacePreferences(MethodView):
+    @allow(CLERK, MANAGER, VILLAGE_OPERATOR)
     @blp.response(200, schemas.PreferencesOut)
     def get(self, selling_place_id):
         """A selling place's contacts and preferences (it is told when a stocktake is due)."""
         return _preferences("selling_place", selling_place_id)
 
+    @allow(MANAGER, VILLAGE_OPERATOR)
     @blp.arguments(schemas.SellingPlacePreferencesIn)
     @blp.response(200, schemas.PreferencesOut)
     def patch(self, changes, selling_place_id):
@@ -173,6 +203,7 @@ def _known(kind: str, language: str) -> None:
 
 @blp.route("/templates")
 class Templates(MethodView):
+    @allow(VILLAGE_OPERATOR)
     @blp.response(200, schemas.TemplateOut(many=True))
     def get(self):
         """Every message template in use, the operator's where one was saved, else the default."""
@@ -182,6 +213,7 @@ class Templates(MethodView):
 
 @blp.route("/templates/<kind>/<language>")
 class TemplateByKind(MethodView):
+    @allow(VILLAGE_OPERATOR)
     @blp.response(200, schemas.TemplateOut)
     def get(self, kind, language):
         """One template (Jinja: {{ product }}, {{ place }}, {{ on_hand }}, {{ days_of_cover }}, {{ suggested }} ...)."""
@@ -189,6 +221,7 @@ class TemplateByKind(MethodView):
         with get_db().transaction() as session:
             return _template_out(session, kind, language)
 
+    @allow()
     @blp.arguments(schemas.TemplateIn)
     @blp.response(200, schemas.TemplateOut)
     def put(self, wording, kind, language):
@@ -202,6 +235,7 @@ class TemplateByKind(MethodView):
         with get_db().transaction() as session:
             return _template_out(session, kind, language)
 
+    @allow()
     @blp.response(200, schemas.TemplateOut)
     def delete(self, kind, language):
         """Go back to the default wording."""

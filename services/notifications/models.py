@@ -28,6 +28,8 @@ class Recipient(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     #: producer | selling_place
     kind: Mapped[str] = mapped_column(sa.String(20))
+    #: the selling place's village, or the producer's home village: whose village office may manage it
+    village_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     language: Mapped[str] = mapped_column(sa.String(2), default="it")
     email: Mapped[str | None] = mapped_column(sa.String(200))

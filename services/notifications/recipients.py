@@ -64,6 +64,7 @@ def keep_producer(*, session: Session, data: dict, occurred_at: datetime, timezo
             Recipient(
                 id=data["producer_id"],
                 kind="producer",
+                village_id=data["home_village_id"],
                 timezone=timezone_name,
                 delivery_mode="immediate",
                 revision=revision,
@@ -86,6 +87,7 @@ def keep_producer(*, session: Session, data: dict, occurred_at: datetime, timezo
     )
     for field, value in values.items():
         setattr(recipient, field, value)
+    recipient.village_id = data["home_village_id"]
     recipient.revision = revision
     recipient.catalogue = incoming
 
@@ -100,6 +102,7 @@ def keep_selling_place(*, session: Session, data: dict) -> None:
             Recipient(
                 id=place_id,
                 kind="selling_place",
+                village_id=data["village_id"],
                 name=data["name"],
                 language="it",
                 timezone=data["timezone"],
@@ -112,6 +115,7 @@ def keep_selling_place(*, session: Session, data: dict) -> None:
     else:
         recipient.name = data["name"]
         recipient.timezone = data["timezone"]
+        recipient.village_id = data["village_id"]
 
 
 def keep_label(*, session: Session, object_id: uuid.UUID, kind: str, name: str) -> None:

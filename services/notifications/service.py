@@ -164,10 +164,15 @@ def resolve_alerts(
 
 
 def alerts_of(
-    *, session: Session, producer_id: uuid.UUID | None, selling_place_id: uuid.UUID | None = None, limit: int = 100
+    *,
+    session: Session,
+    producer_id: uuid.UUID | None,
+    selling_place_id: uuid.UUID | None = None,
+    limit: int = 100,
+    visible=sa.true(),
 ) -> list[Alert]:
-    """Alerts, newest first, optionally of one producer and / or one selling place."""
-    query = sa.select(Alert).order_by(Alert.created_at.desc()).limit(limit)
+    """Alerts the caller may see (`visible`), newest first, optionally of one producer and / or selling place."""
+    query = sa.select(Alert).where(visible).order_by(Alert.created_at.desc()).limit(limit)
     if producer_id is not None:
         query = query.where(Alert.producer_id == producer_id)
     if selling_place_id is not None:
@@ -175,9 +180,9 @@ def alerts_of(
     return list(session.scalars(query))
 
 
-def acknowledge(*, session: Session, alert_id: uuid.UUID) -> Alert | None:
-    """Mark an alert as seen (the first acknowledgement counts)."""
-    alert = session.get(Alert, alert_id)
+def acknowledge(*, session: Session, alert_id: uuid.UUID, visible=sa.true()) -> Alert | None:
+    """Mark an alert the caller may see as seen (the first acknowledgement counts)."""
+    alert = session.scalar(sa.select(Alert).where(Alert.id == alert_id, visible))
     if alert is not None and alert.acknowledged_at is None:
         alert.acknowledged_at = utcnow()
     return alert
@@ -282,9 +287,11 @@ def resend(*, session: Session, delivery_id: uuid.UUID) -> Delivery | None:
     return delivery
 
 
-def deliveries(*, session: Session, status: str | None, recipient_id: uuid.UUID | None, limit: int) -> list[Delivery]:
-    """Deliveries, newest first, optionally in one status or to one recipient."""
-    query = sa.select(Delivery).order_by(Delivery.created_at.desc()).limit(limit)
+def deliveries(
+    *, session: Session, status: str | None, recipient_id: uuid.UUID | None, limit: int, visible=sa.true()
+) -> list[Delivery]:
+    """Deliveries the caller may see (`visible`), newest first, optionally in one status or to one recipient."""
+    query = sa.select(Delivery).where(visible).order_by(Delivery.created_at.desc()).limit(limit)
     if status is not None:
         query = query.where(Delivery.status == status)
     if recipient_id is not None:
