@@ -37,3 +37,99 @@ class DailyReport(Schema):
     watermark = fields.AwareDateTime(allow_none=True, metadata={"description": "When the newest event included was recorded."})
     pending_keys = fields.Integer(metadata={"description": "Aggregates waiting to be recomputed: not yet included."})
     rows = fields.List(fields.Nested(DailyRow))
+
+
+# -- the province's reports ---------------------------------------------------------------------
+
+GRANULARITIES = ("total", "day", "week", "month", "season", "year")
+DIMENSIONS = ("village", "selling_place", "sector", "producer", "product", "mountain_product", "vat_rate")
+FORMATS = ("json", "csv", "xlsx")
+LANGUAGES = ("en", "it")
+#: the longest period one report covers
+MAX_REPORT_DAYS = 3 * 366
+
+
+class SalesReportQuery(Schema):
+    date_from = fields.Date(required=True, data_key="from")
+    date_to = fields.Date(required=True, data_key="to")
+    granularity = fields.String(load_default="total", validate=validate.OneOf(GRANULARITIES))
+    group_by = fields.List(fields.String(validate=validate.OneOf(DIMENSIONS)), load_default=list)
+    villages = fields.List(fields.UUID(), load_default=list, data_key="village")
+    selling_places = fields.List(fields.UUID(), load_default=list, data_key="selling_place")
+    sectors = fields.List(fields.String(validate=validate.Length(min=1, max=50)), load_default=list, data_key="sector")
+    producers = fields.List(fields.UUID(), load_default=list, data_key="producer")
+    mountain_product = fields.Boolean(load_default=None)
+    compare = fields.List(fields.String(validate=validate.OneOf(("previous", "last_year"))), load_default=list)
+    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
+    lang = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
+
+    @validates_schema
+    def _period(self, data, **_):
+        if data["date_to"] < data["date_from"]:
+            raise ValidationError("Must not be before 'from'.", "to")
+        if (data["date_to"] - data["date_from"]).days > MAX_REPORT_DAYS:
+            raise ValidationError("A report covers at most three years.", "to")
+        if len(set(data["group_by"])) != len(data["group_by"]):
+            raise ValidationError("Each dimension at most once.", "group_by")
+
+
+class Comparison(Schema):
+    quantity = Quantity()
+    gross = Money()
+    net_sales = Money()
+    growth = fields.Decimal(as_string=True, allow_none=True, metadata={"description": "Change of net sales, percent."})
+
+
+class SalesRow(Schema):
+    period = fields.String()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    village = fields.UUID()
+    village_name = fields.String(allow_none=True)
+    selling_place = fields.UUID()
+    selling_place_name = fields.String(allow_none=True)
+    sector = fields.String()
+    producer = fields.UUID()
+    producer_name = fields.String(allow_none=True)
+    product = fields.UUID()
+    product_name = fields.String(allow_none=True)
+    mountain_product = fields.Boolean()
+    vat_rate = Money()
+    quantity = Quantity()
+    gross = Money()
+    vat = Money()
+    net = Money(metadata={"description": "Gross less VAT."})
+    vat_by_rate = fields.Dict(keys=fields.String(), values=Money())
+    lines = fields.Integer()
+    receipts = fields.Integer()
+    average_basket = Money(allow_none=True)
+    refunded_quantity = Quantity()
+    refunded_gross = Money()
+    refunded_vat = Money()
+    refunds = fields.Integer()
+    net_sales = Money(metadata={"description": "Gross less refunds."})
+    commission = Money()
+    commission_vat = Money()
+    payout = Money(metadata={"description": "What the producers are owed: net sales less commission and its VAT."})
+    restocked_quantity = Quantity()
+    sell_through = fields.Decimal(as_string=True, allow_none=True)
+    days_out_of_stock = fields.Integer()
+    previous = fields.Nested(Comparison)
+    last_year = fields.Nested(Comparison)
+
+
+class ComparedPeriod(Schema):
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+
+
+class SalesReport(Schema):
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+    granularity = fields.String()
+    group_by = fields.List(fields.String())
+    receipts_counted = fields.String()
+    watermark = fields.AwareDateTime(allow_none=True, metadata={"description": "When the newest event included was recorded."})
+    pending_keys = fields.Integer(metadata={"description": "Aggregates waiting to be recomputed: not yet included."})
+    comparisons = fields.Dict(keys=fields.String(), values=fields.Nested(ComparedPeriod))
+    rows = fields.List(fields.Nested(SalesRow))
