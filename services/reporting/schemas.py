@@ -133,3 +133,85 @@ class SalesReport(Schema):
     pending_keys = fields.Integer(metadata={"description": "Aggregates waiting to be recomputed: not yet included."})
     comparisons = fields.Dict(keys=fields.String(), values=fields.Nested(ComparedPeriod))
     rows = fields.List(fields.Nested(SalesRow))
+
+
+# -- settlements --------------------------------------------------------------------------------
+
+
+class Month(fields.Date):
+    """A calendar month written YYYY-MM, loaded as its first day."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) != 7 or value[4] != "-":
+            raise ValidationError("Must be a month written YYYY-MM.")
+        return super()._deserialize(f"{value}-01", attr, data, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.strftime("%Y-%m")
+
+
+class IssueStatements(Schema):
+    month = Month(required=True)
+
+
+class MonthQuery(Schema):
+    month = Month(required=True)
+
+
+class SepaQuery(Schema):
+    month = Month(required=True)
+    execution_date = fields.Date(load_default=None, metadata={"description": "Default: tomorrow."})
+
+
+class LanguageQuery(Schema):
+    lang = fields.String(load_default="it", validate=validate.OneOf(LANGUAGES))
+
+
+class StatementSchema(Schema):
+    statement_id = fields.UUID()
+    producer_id = fields.UUID()
+    producer_name = fields.String()
+    month = Month(attribute="month_start")
+    issued_at = fields.AwareDateTime()
+    iban = fields.String(allow_none=True)
+    iban_valid = fields.Boolean()
+    gross = Money()
+    vat = Money()
+    refunded_gross = Money()
+    commission = Money()
+    commission_vat = Money()
+    payout = Money()
+    lines = fields.Integer()
+    adjustments = fields.Integer(metadata={"description": "Lines of earlier months that arrived late."})
+
+
+class StatementLineSchema(Schema):
+    kind = fields.String()
+    document_id = fields.UUID(metadata={"description": "The receipt (sale) or the refund."})
+    line_no = fields.Integer()
+    adjustment = fields.Boolean()
+    business_date = fields.Date()
+    selling_place_id = fields.UUID()
+    product_id = fields.UUID()
+    quantity = Quantity()
+    gross = Money()
+    vat_rate = Money()
+    vat = Money()
+    commission_rate = Money()
+    commission = Money()
+
+
+class StatementDetail(StatementSchema):
+    statement_lines = fields.List(fields.Nested(StatementLineSchema), data_key="lines_detail")
+
+
+class ProducerSalesQuery(SalesReportQuery):
+    """A producer's own report: the same query without choosing producers."""
+
+    class Meta:
+        exclude = ("producers",)
+
+    @validates_schema
+    def _own_only(self, data, **_):
+        if "producer" in data["group_by"]:
+            raise ValidationError("A producer's report is theirs only: do not group by producer.", "group_by")

@@ -72,7 +72,8 @@ def catalogue(rng: random.Random, *, villages: int = 3, places_per_village: int 
     for n in range(producers):
         producer_id = uuid.uuid4()
         sector = SECTORS[n % len(SECTORS)]
-        iban = "IT60X0542811101000000123456" if n % 2 == 0 else "DE89370400440532013000"
+        # every third producer gave an IBAN whose check digits are wrong
+        iban = ("IT60X0542811101000000123456", "DE89370400440532013000", "IT60X0542811101000000123457")[n % 3]
         cat.producers[producer_id] = {"name": f"Produttore {n}", "sector": sector, "iban": iban}
         cat.events.append(
             new_event(
