@@ -63,5 +63,11 @@ class SalesReport(MethodView):
             report = reports.sales_report(session=session, query=report_query(args))
         if args["format"] == "json":
             return report
+        if len(report["rows"]) > current_app.config["EXPORT_SYNC_MAX_ROWS"]:
+            invalid(
+                "format",
+                f"{len(report['rows'])} rows are too many for a file made in the request: POST /exports and download it when ready.",
+                location="query",
+            )
         content = exports.render(report["rows"], args["format"], args["lang"], title="Sales")
         return file_response(content, args["format"], f"sales_{args['date_from']}_{args['date_to']}")

@@ -5,6 +5,7 @@ from pathlib import Path
 from backbone.tasks import celery_init_app
 from backbone.web import create_service_app, register_api
 from services.reporting.api import blp
+from services.reporting.api_province import blp as province_blp
 from services.reporting.api_settlements import blp as settlements_blp
 from services.reporting.cli import reporting_cli
 from services.reporting.config import Config
@@ -23,7 +24,7 @@ def create_app(config: dict | None = None):
         migrations=Path(__file__).parent / "migrations",
         handlers=HANDLERS,
     )
-    register_api(app, blp, settlements_blp)
+    register_api(app, blp, settlements_blp, province_blp)
     celery = celery_init_app(
         app,
         queue="reporting",

@@ -13,3 +13,19 @@ class Config:
     SEPA_DEBTOR_NAME = "Provincia di Sondrio - rete dei punti vendita"
     SEPA_DEBTOR_IBAN = None
     SEPA_DEBTOR_BIC = None
+    #: the seasons that count as tourist seasons in the indicators
+    TOURIST_SEASONS = ["winter", "summer"]
+    #: the open-data export hides cells built from fewer producers than this
+    OPEN_DATA_MIN_PRODUCERS = 3
+    #: above this many rows a report file is made by a worker (POST /exports), not in the request
+    EXPORT_SYNC_MAX_ROWS = 20_000
+    #: the monthly report pack: who gets it and through which SMTP server
+    REPORT_PACK_TO: list[str] = []
+    REPORT_PACK_FROM = "reports@selling-places.invalid"
+    REPORT_PACK_LANGUAGE = "it"
+    SMTP_HOST = "127.0.0.1"
+    SMTP_PORT = 25
+    SMTP_STARTTLS = False
+    SMTP_USER = None
+    SMTP_PASSWORD = None
+    SMTP_TIMEOUT_SECONDS = 30

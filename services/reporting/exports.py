@@ -53,7 +53,13 @@ def columns(rows: list[dict]) -> list[str]:
     """The exported columns, in the order of the first row (nested figures flattened to growth)."""
     if not rows:
         return ["period"]
-    names = [name for name in rows[0] if name not in _SKIPPED]
+    names = []
+    for name in rows[0]:
+        if name in _SKIPPED or (name.endswith("_name") and name[: -len("_name")] in rows[0]):
+            continue
+        names.append(name)
+        if f"{name}_name" in rows[0]:
+            names.append(f"{name}_name")  # the name beside its id
     for comparison in ("previous", "last_year"):
         if comparison in rows[0]:
             names += [f"{comparison}_net_sales", f"{comparison}_growth"]

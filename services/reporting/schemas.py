@@ -215,3 +215,91 @@ class ProducerSalesQuery(SalesReportQuery):
     def _own_only(self, data, **_):
         if "producer" in data["group_by"]:
             raise ValidationError("A producer's report is theirs only: do not group by producer.", "group_by")
+
+
+# -- open data, indicators, export jobs ---------------------------------------------------------
+
+
+class OpenDataQuery(Schema):
+    date_from = fields.Date(required=True, data_key="from")
+    date_to = fields.Date(required=True, data_key="to")
+    k = fields.Integer(load_default=None, validate=validate.Range(min=1), metadata={"description": "At least the configured k."})
+    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
+    lang = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
+
+    @validates_schema
+    def _period(self, data, **_):
+        if data["date_to"] < data["date_from"]:
+            raise ValidationError("Must not be before 'from'.", "to")
+
+
+class OpenDataCell(Schema):
+    net_sales = Money(allow_none=True)
+    suppressed = fields.String(allow_none=True, metadata={"description": "primary, complementary or null"})
+
+
+class OpenDataRow(Schema):
+    village = fields.UUID(allow_none=True)
+    village_name = fields.String(allow_none=True)
+    cells = fields.Dict(keys=fields.String(), values=fields.Nested(OpenDataCell))
+
+
+class OpenData(Schema):
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+    k = fields.Integer()
+    sectors = fields.List(fields.String())
+    rows = fields.List(fields.Nested(OpenDataRow))
+
+
+class IndicatorsQuery(Schema):
+    date_from = fields.Date(required=True, data_key="from")
+    date_to = fields.Date(required=True, data_key="to")
+    level = fields.String(load_default="village", validate=validate.OneOf(("village", "selling_place")))
+
+    @validates_schema
+    def _period(self, data, **_):
+        if data["date_to"] < data["date_from"]:
+            raise ValidationError("Must not be before 'from'.", "to")
+        if (data["date_to"] - data["date_from"]).days > MAX_REPORT_DAYS:
+            raise ValidationError("A report covers at most three years.", "to")
+
+
+class Indicator(Schema):
+    village = fields.UUID()
+    village_name = fields.String(allow_none=True)
+    selling_place = fields.UUID()
+    selling_place_name = fields.String(allow_none=True)
+    population = fields.Integer(allow_none=True)
+    active_producers = fields.Integer()
+    net_sales = Money()
+    receipts = fields.Integer()
+    average_basket = Money(allow_none=True)
+    revenue_per_inhabitant = Money(allow_none=True)
+    sector_mix = fields.Dict(keys=fields.String(), values=fields.Decimal(as_string=True))
+    growth_previous = fields.Decimal(as_string=True, allow_none=True)
+    growth_last_year = fields.Decimal(as_string=True, allow_none=True)
+    tourist_season_share = fields.Decimal(as_string=True, allow_none=True)
+
+
+class Indicators(Schema):
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+    level = fields.String()
+    watermark = fields.AwareDateTime(allow_none=True)
+    rows = fields.List(fields.Nested(Indicator))
+
+
+class ExportRequest(SalesReportQuery):
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(("csv", "xlsx")))
+
+
+class ExportStatus(Schema):
+    export_id = fields.UUID()
+    status = fields.String()
+    requested_at = fields.AwareDateTime()
+    finished_at = fields.AwareDateTime(allow_none=True)
+    format = fields.String()
+    rows = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    download = fields.String(allow_none=True)
