@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -63,6 +64,15 @@ class ReportQuery:
     compare: tuple[str, ...] = ()
     seasons: dict = field(default_factory=lambda: dict(periods.DEFAULT_SEASONS), compare=False)
 
+    @property
+    def season_calendar(self) -> tuple:
+        """The season calendar in a hashable form (buckets are cached by it)."""
+        calendar = self.__dict__.get("_season_calendar")
+        if calendar is None:
+            calendar = tuple((name, tuple(months)) for name, months in self.seasons.items())
+            object.__setattr__(self, "_season_calendar", calendar)
+        return calendar
+
 
 def round_cent(amount: Decimal) -> Decimal:
     """Half-up to the cent."""
@@ -96,8 +106,14 @@ def _filters(table, query: ReportQuery) -> list:
     return where
 
 
-def _key(query: ReportQuery, values: dict, day: date) -> tuple:
-    b = periods.bucket(day, query.granularity, query.seasons, query.date_from, query.date_to)
+@lru_cache(maxsize=4096)
+def _bucket(day: date, granularity: str, seasons: tuple, date_from: date, date_to: date) -> periods.Bucket:
+    return periods.bucket(day, granularity, {name: list(months) for name, months in seasons}, date_from, date_to)
+
+
+def cell_key(query: ReportQuery, values, day: date) -> tuple:
+    """The report cell of a row of `values` on `day`: its period bucket, then its grouped dimensions."""
+    b = _bucket(day, query.granularity, query.season_calendar, query.date_from, query.date_to)
     return (b, *(values[name] for name in query.group_by))
 
 
@@ -113,7 +129,7 @@ def _sales_cells(session: Session, query: ReportQuery) -> dict:
     )
     cells: dict = defaultdict(_empty_cell)
     for row in session.execute(statement).mappings():
-        cell = cells[_key(query, row, row["bucket"])]
+        cell = cells[cell_key(query, row, row["bucket"])]
         for name in _SUMMED:
             cell[name] += row[name]
         cell["vat_by_rate"][row["vat_rate"]] += row["vat"]
@@ -147,7 +163,7 @@ def _receipt_cells(session: Session, query: ReportQuery) -> dict:
     )
     counted: dict = defaultdict(int)
     for row in session.execute(statement).mappings():
-        counted[_key(query, row, row["bucket"])] += row["receipts"]
+        counted[cell_key(query, row, row["bucket"])] += row["receipts"]
     return counted
 
 
@@ -229,7 +245,7 @@ def _name(session: Session, query: ReportQuery, rows: list[dict]) -> None:
 
 
 def _sort_key(key: tuple) -> tuple:
-    return tuple(str(part.start) if isinstance(part, periods.Bucket) else str(part) for part in key)
+    return (key[0].start, *map(str, key[1:]))
 
 
 def sales_report(*, session: Session, query: ReportQuery) -> dict:

@@ -59,7 +59,7 @@ def _filters(query) -> list:
 
 def figures(*, session: Session, query) -> dict:
     """Restocked quantity and days out of stock per report cell (keyed like the sales cells)."""
-    from services.reporting.reports import _key
+    from services.reporting.reports import cell_key  # reports imports this module
 
     attributes = _attributes()
     dims = [attributes[name].label(name) for name in query.group_by]
@@ -70,9 +70,9 @@ def figures(*, session: Session, query) -> dict:
         )
     ).where(StockFact.kind == "restock", StockFact.business_date.between(query.date_from, query.date_to), *_filters(query))
     for row in session.execute(restocks.group_by(StockFact.business_date, *dims)).mappings():
-        cells[_key(query, row, row["day"])]["restocked"] += row["restocked"]
+        cells[cell_key(query, row, row["day"])]["restocked"] += row["restocked"]
     for values, day in _days_out(session, query, dims):
-        cells[_key(query, values, day)]["days_out"] += 1
+        cells[cell_key(query, values, day)]["days_out"] += 1
     return cells
 
 
