@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from backbone.db import Money, Quantity, UTCDateTime, utcnow
-from services.reporting.facts import month_start
+from services.reporting.facts import mark_dirty, month_start
 from services.reporting.models import (
     UNATTRIBUTED_VILLAGE,
     DailyProducerSales,
@@ -336,8 +336,6 @@ def finish_rebuild(*, session: Session, rebuild_id: uuid.UUID, facts: int) -> No
 
 def touch_day(*, session: Session, day: date) -> int:
     """Mark every selling place that has facts on `day` dirty (the nightly rollup of yesterday)."""
-    from services.reporting.facts import mark_dirty
-
     places = session.scalars(sa.select(sa.distinct(SaleLineFact.selling_place_id)).where(SaleLineFact.business_date == day))
     refund_places = session.scalars(
         sa.select(sa.distinct(RefundLineFact.selling_place_id)).where(RefundLineFact.business_date == day)
