@@ -336,8 +336,8 @@ def finish_rebuild(*, session: Session, rebuild_id: uuid.UUID, facts: int) -> No
 
 def touch_day(*, session: Session, day: date) -> int:
     """Mark every selling place that has facts on `day` dirty (the nightly rollup of yesterday)."""
-    places = session.scalars(sa.select(sa.distinct(SaleLineFact.selling_place_id)).where(SaleLineFact.business_date == day))
+    places = session.scalars(sa.select(SaleLineFact.selling_place_id).where(SaleLineFact.business_date == day).distinct())
     refund_places = session.scalars(
-        sa.select(sa.distinct(RefundLineFact.selling_place_id)).where(RefundLineFact.business_date == day)
+        sa.select(RefundLineFact.selling_place_id).where(RefundLineFact.business_date == day).distinct()
     )
     return mark_dirty(session, {("place", str(place), day) for place in {*places, *refund_places}})

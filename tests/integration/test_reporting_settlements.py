@@ -166,3 +166,29 @@ def test_the_statement_pdf_and_the_producer_scoped_views(world):
             f"/producers/{mine['producer_id']}/sales", query_string={"from": "2026-07-01", "to": "2026-07-31", **forbidden}
         )
         assert response.status_code == 422
+
+
+def test_the_monthly_beat_tasks_issue_statements_once_and_the_nightly_one_recomputes_a_day(world):
+    app, client = world["app"], world["client"]
+    schedule = app.extensions["celery"].conf.beat_schedule
+    assert {entry["task"] for entry in schedule.values()} >= {
+        "reporting.issue_monthly_statements",
+        "reporting.send_report_pack",
+        "reporting.nightly_rollups",
+    }
+    task = app.extensions["celery"].tasks["reporting.issue_monthly_statements"]
+    with app.app_context():
+        issued = task.apply(kwargs={"month": "2026-07-01"}).get()
+        again = task.apply(kwargs={"month": "2026-07-01"}).get()
+    assert issued == len(client.get("/settlements", query_string={"month": "2026-07"}).get_json()) > 0
+    assert again == 0
+
+    with app.app_context(), app.extensions["db"].transaction() as session:
+        marked = aggregates.touch_day(session=session, day=date(2026, 7, 31))
+        assert marked > 0 and marked == len(
+            {
+                s.data["selling_place_id"]
+                for s in world["sales"] + world["refunds"]
+                if s.data["business_date"] == date(2026, 7, 31)
+            }
+        )
