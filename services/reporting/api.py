@@ -2,10 +2,11 @@
 
 import uuid
 
+from flask import Response, current_app
 from flask.views import MethodView
 
 from backbone.web import Blueprint, get_db, invalid
-from services.reporting import schemas, service
+from services.reporting import exports, reports, schemas, service
 
 blp = Blueprint("reporting", __name__, description="Sales aggregates of the network")
 
@@ -30,3 +31,43 @@ class DailyReport(MethodView):
                 date_to=query["date_to"],
                 key=key,
             )
+
+
+def report_query(args: dict, **overrides) -> reports.ReportQuery:
+    """The report query of validated request arguments (the season calendar from the configuration)."""
+    fields = {name: args[name] for name in ("date_from", "date_to", "granularity")}
+    for name in ("group_by", "villages", "selling_places", "sectors", "producers", "compare"):
+        fields[name] = tuple(args[name])
+    fields["mountain_product"] = args["mountain_product"]
+    fields.update(overrides)
+    return reports.ReportQuery(**fields, seasons=current_app.config["SEASONS"])
+
+
+def file_response(content: bytes, file_format: str, filename: str) -> Response:
+    """A download of `content`."""
+    return Response(
+        content,
+        mimetype=exports.CONTENT_TYPES[file_format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}.{file_format}"'},
+    )
+
+
+@blp.route("/reports/sales")
+class SalesReport(MethodView):
+    @blp.arguments(schemas.SalesReportQuery, location="query")
+    @blp.response(200, schemas.SalesReport)
+    @blp.alt_response(200, description="The report as CSV or XLSX when format=csv|xlsx", content_type="text/csv")
+    def get(self, args):
+        """Sales, refunds, commission, payouts and stock figures: filtered, grouped, bucketed by period, compared."""
+        with get_db().transaction() as session:
+            report = reports.sales_report(session=session, query=report_query(args))
+        if args["format"] == "json":
+            return report
+        if len(report["rows"]) > current_app.config["EXPORT_SYNC_MAX_ROWS"]:
+            invalid(
+                "format",
+                f"{len(report['rows'])} rows are too many for a file made in the request: POST /exports and download it when ready.",
+                location="query",
+            )
+        content = exports.render(report["rows"], args["format"], args["lang"], title="Sales")
+        return file_response(content, args["format"], f"sales_{args['date_from']}_{args['date_to']}")

@@ -1,0 +1,289 @@
+"""The province's sales reports: filter, group, bucket by period, compare; read from the aggregates only.
+
+A report reads the monthly rollup when it can (whole months, no product, no day or week buckets)
+and the daily cube otherwise; it never reads the facts of sales. Amounts are summed exactly; the
+VAT on the commission is computed on each reported cell's commission, half-up to the cent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.reporting import periods, stock
+from services.reporting.aggregates import pending_keys
+from services.reporting.models import Producer, Product, ReceiptsDay, SalesDay, SalesMonth, SellingPlace, Village
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+#: VAT on the selling place's commission (a service: the standard rate)
+COMMISSION_VAT_RATE = Decimal("22")
+
+DIMENSIONS = ("village", "selling_place", "sector", "producer", "product", "mountain_product", "vat_rate")
+_COLUMN = {
+    "village": "village_id",
+    "selling_place": "selling_place_id",
+    "sector": "sector",
+    "producer": "producer_id",
+    "product": "product_id",
+    "mountain_product": "mountain_product",
+    "vat_rate": "vat_rate",
+}
+_SUMMED = (
+    "quantity",
+    "gross",
+    "vat",
+    "commission",
+    "lines",
+    "receipts",
+    "refunded_quantity",
+    "refunded_gross",
+    "refunded_vat",
+    "refunded_commission",
+    "refund_lines",
+)
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    date_from: date
+    date_to: date
+    granularity: str = "total"
+    group_by: tuple[str, ...] = ()
+    villages: tuple = ()
+    selling_places: tuple = ()
+    sectors: tuple = ()
+    producers: tuple = ()
+    mountain_product: bool | None = None
+    compare: tuple[str, ...] = ()
+    seasons: dict = field(default_factory=lambda: dict(periods.DEFAULT_SEASONS), compare=False)
+
+    @property
+    def season_calendar(self) -> tuple:
+        """The season calendar in a hashable form (buckets are cached by it)."""
+        calendar = self.__dict__.get("_season_calendar")
+        if calendar is None:
+            calendar = tuple((name, tuple(months)) for name, months in self.seasons.items())
+            object.__setattr__(self, "_season_calendar", calendar)
+        return calendar
+
+
+def round_cent(amount: Decimal) -> Decimal:
+    """Half-up to the cent."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _source(query: ReportQuery):
+    monthly = (
+        "product" not in query.group_by
+        and query.granularity not in ("day", "week")
+        and periods.whole_months(query.date_from, query.date_to)
+    )
+    if monthly:
+        return SalesMonth, SalesMonth.month_start, SalesMonth.month_start.between(query.date_from, query.date_to)
+    bucket_column = {"week": SalesDay.week_start, "day": SalesDay.business_date}.get(query.granularity, SalesDay.month_start)
+    return SalesDay, bucket_column, SalesDay.business_date.between(query.date_from, query.date_to)
+
+
+def _filters(table, query: ReportQuery) -> list:
+    where = []
+    for values, column in (
+        (query.villages, "village_id"),
+        (query.selling_places, "selling_place_id"),
+        (query.sectors, "sector"),
+        (query.producers, "producer_id"),
+    ):
+        if values:
+            where.append(getattr(table, column).in_(values))
+    if query.mountain_product is not None and hasattr(table, "mountain_product"):
+        where.append(table.mountain_product.is_(query.mountain_product))
+    return where
+
+
+@lru_cache(maxsize=4096)
+def _bucket(day: date, granularity: str, seasons: tuple, date_from: date, date_to: date) -> periods.Bucket:
+    return periods.bucket(day, granularity, {name: list(months) for name, months in seasons}, date_from, date_to)
+
+
+def cell_key(query: ReportQuery, values, day: date) -> tuple:
+    """The report cell of a row of `values` on `day`: its period bucket, then its grouped dimensions."""
+    b = _bucket(day, query.granularity, query.season_calendar, query.date_from, query.date_to)
+    return (b, *(values[name] for name in query.group_by))
+
+
+def _sales_cells(session: Session, query: ReportQuery) -> dict:
+    table, bucket_column, period = _source(query)
+    dims = [getattr(table, _COLUMN[name]).label(name) for name in query.group_by if name != "vat_rate"]
+    rate = table.vat_rate.label("vat_rate")
+    sums = [sa.func.sum(getattr(table, name)).label(name) for name in _SUMMED]
+    statement = (
+        sa.select(bucket_column.label("bucket"), *dims, rate, *sums, sa.func.max(table.watermark).label("watermark"))
+        .where(period, *_filters(table, query))
+        .group_by(bucket_column, *dims, rate)
+    )
+    cells: dict = defaultdict(_empty_cell)
+    for row in session.execute(statement).mappings():
+        cell = cells[cell_key(query, row, row["bucket"])]
+        for name in _SUMMED:
+            cell[name] += row[name]
+        cell["vat_by_rate"][row["vat_rate"]] += row["vat"]
+        cell["watermark"] = max(filter(None, (cell["watermark"], row["watermark"])))
+    return cells
+
+
+def _empty_cell() -> dict:
+    cell = {name: ZERO for name in _SUMMED}
+    cell.update(lines=0, receipts=0, refund_lines=0, vat_by_rate=defaultdict(lambda: ZERO), watermark=None)
+    return cell
+
+
+def whole_receipts(query: ReportQuery) -> bool:
+    """Whether receipts can be counted whole: cells split only by place and period, and no goods filter."""
+    return (
+        set(query.group_by) <= {"village", "selling_place"}
+        and not (query.sectors or query.producers)
+        and query.mountain_product is None
+    )
+
+
+def _receipt_cells(session: Session, query: ReportQuery) -> dict:
+    table = ReceiptsDay
+    bucket_column = {"week": table.week_start, "day": table.business_date}.get(query.granularity, table.month_start)
+    dims = [getattr(table, _COLUMN[name]).label(name) for name in query.group_by]
+    statement = (
+        sa.select(bucket_column.label("bucket"), *dims, sa.func.sum(table.receipts).label("receipts"))
+        .where(table.business_date.between(query.date_from, query.date_to), *_filters(table, query))
+        .group_by(bucket_column, *dims)
+    )
+    counted: dict = defaultdict(int)
+    for row in session.execute(statement).mappings():
+        counted[cell_key(query, row, row["bucket"])] += row["receipts"]
+    return counted
+
+
+def _figures(cell: dict) -> dict:
+    net_sales = cell["gross"] - cell["refunded_gross"]
+    commission = cell["commission"] - cell["refunded_commission"]
+    commission_vat = round_cent(commission * COMMISSION_VAT_RATE / 100)
+    receipts = cell["receipts"]
+    return {
+        "quantity": cell["quantity"],
+        "gross": cell["gross"],
+        "vat": cell["vat"],
+        "net": cell["gross"] - cell["vat"],
+        "vat_by_rate": {str(rate.normalize()): vat for rate, vat in sorted(cell["vat_by_rate"].items())},
+        "lines": cell["lines"],
+        "receipts": receipts,
+        "average_basket": round_cent(cell["gross"] / receipts) if receipts else None,
+        "refunded_quantity": cell["refunded_quantity"],
+        "refunded_gross": cell["refunded_gross"],
+        "refunded_vat": cell["refunded_vat"],
+        "refunds": cell["refund_lines"],
+        "net_sales": net_sales,
+        "commission": commission,
+        "commission_vat": commission_vat,
+        "payout": net_sales - commission - commission_vat,
+    }
+
+
+def _growth(now: Decimal, before: Decimal) -> Decimal | None:
+    if not before:
+        return None
+    return ((now - before) * 100 / before).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _rows(session: Session, query: ReportQuery) -> tuple[list[dict], object]:
+    cells = _sales_cells(session, query)
+    if whole_receipts(query):
+        counted = _receipt_cells(session, query)
+        for key, cell in cells.items():
+            cell["receipts"] = counted.get(key, 0)
+    stocked = stock.figures(session=session, query=query) if stock.applies(query) else {}
+    watermark = max((c["watermark"] for c in cells.values() if c["watermark"]), default=None)
+    rows = []
+    for key in sorted(set(cells) | set(stocked), key=_sort_key):
+        b, *values = key
+        cell = cells.get(key) or _empty_cell()
+        row = {
+            "period": b.label,
+            "period_start": b.start,
+            "period_end": b.end,
+            **{name: value for name, value in zip(query.group_by, values, strict=True)},
+            **_figures(cell),
+        }
+        if stock.applies(query):
+            row.update(stock.row_figures(stocked.get(key), cell["quantity"]))
+        rows.append(row)
+    _name(session, query, rows)
+    return rows, watermark
+
+
+_NAMED = {
+    "village": (Village, Village.village_id),
+    "selling_place": (SellingPlace, SellingPlace.selling_place_id),
+    "producer": (Producer, Producer.producer_id),
+    "product": (Product, Product.product_id),
+}
+
+
+def _name(session: Session, query: ReportQuery, rows: list[dict]) -> None:
+    """Add the catalogue's names of the grouped villages, selling places, producers and products."""
+    for dimension in query.group_by:
+        if dimension not in _NAMED:
+            continue
+        table, key = _NAMED[dimension]
+        ids = {row[dimension] for row in rows}
+        names = dict(session.execute(sa.select(key, table.name).where(key.in_(ids))).all()) if ids else {}
+        for row in rows:
+            row[f"{dimension}_name"] = names.get(row[dimension])
+
+
+def _sort_key(key: tuple) -> tuple:
+    return (key[0].start, *map(str, key[1:]))
+
+
+def sales_report(*, session: Session, query: ReportQuery) -> dict:
+    """The report the query asks for, each row compared as asked, with its freshness watermark."""
+    rows, watermark = _rows(session, query)
+    comparisons = {}
+    for comparison in query.compare:
+        start, end = periods.compared_period(query.date_from, query.date_to, comparison)
+        earlier, _ = _rows(session, replace(query, date_from=start, date_to=end, compare=()))
+        comparisons[comparison] = {"date_from": start, "date_to": end}
+        _attach(rows, earlier, query, comparison)
+    return {
+        "date_from": query.date_from,
+        "date_to": query.date_to,
+        "granularity": query.granularity,
+        "group_by": list(query.group_by),
+        "receipts_counted": "whole receipts" if whole_receipts(query) else "per product and selling place",
+        "watermark": watermark,
+        "pending_keys": pending_keys(session=session, dimension="place"),
+        "comparisons": comparisons,
+        "rows": rows,
+    }
+
+
+def _attach(rows: list[dict], earlier: list[dict], query: ReportQuery, comparison: str) -> None:
+    """Match each row with the earlier period's row of the same cell and the same bucket position."""
+
+    def index(source):
+        starts = sorted({row["period_start"] for row in source})
+        position = {start: n for n, start in enumerate(starts)}
+        return {(position[row["period_start"]], *(str(row[d]) for d in query.group_by)): row for row in source}
+
+    before = index(earlier)
+    for key, row in index(rows).items():
+        old = before.get(key)
+        row[comparison] = {
+            "quantity": old["quantity"] if old else ZERO,
+            "gross": old["gross"] if old else ZERO,
+            "net_sales": old["net_sales"] if old else ZERO,
+            "growth": _growth(row["net_sales"], old["net_sales"] if old else ZERO),
+        }
