@@ -21,10 +21,11 @@ def test_a_producer_hears_of_low_stock_by_e_mail_and_webhook_in_english(make_net
 
         # ... and an operator who adds the producer's e-mail and English in notifications
         def preferences_set():
-            response = network.http.patch(
-                f"{network.url('notifications')}/producers/{producer_id}/preferences",
+            response = network.request(
+                "PATCH",
+                "notifications",
+                f"/producers/{producer_id}/preferences",
                 json={"language": "en", "contacts": {"email": "miele@bianchi.example"}},
-                timeout=10,
             )
             assert response.status_code == 200, response.text
             return response.json()
