@@ -1,5 +1,7 @@
 """Inventory's HTTP API for the catalogue: thin views over service.py."""
 
+import sqlalchemy as sa
+import structlog
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
@@ -8,6 +10,8 @@ from marshmallow import RAISE
 from backbone.web import Blueprint, get_db, invalid
 from services.inventory import imports, schemas, service
 from services.inventory.models import Producer, Product, SellingPlace, Village
+
+log = structlog.get_logger("inventory.api")
 
 blp = Blueprint("catalogue", __name__, description="The network: villages, selling places, producers, products")
 
@@ -20,15 +24,28 @@ def _errors(path: str | tuple, message: str) -> dict:
     return errors
 
 
+#: PostgreSQL's deadlock and serialization failures: the transaction was rolled back, it may simply run again
+RETRYABLE = ("40P01", "40001")
+ATTEMPTS = 3
+
+
 def run(use_case, **kwargs):
-    """Run a use case in one transaction; a refusal rolls it back whole and answers 4xx naming the field."""
-    try:
-        with get_db().transaction() as session:
-            return use_case(session=session, **kwargs)
-    except (service.NotFound, service.Invalid) as error:
-        invalid(error.field, error.message)
-    except service.Conflict as error:
-        abort(409, message=error.message, errors={"json": _errors(error.field, error.message)})
+    """Run a use case in one transaction; a refusal rolls it back whole and answers 4xx naming the field.
+
+    A transaction PostgreSQL chose as a deadlock victim is run again: nothing of it was written.
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with get_db().transaction() as session:
+                return use_case(session=session, **kwargs)
+        except sa.exc.OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) not in RETRYABLE or attempt == ATTEMPTS:
+                raise
+            log.warning("transaction rolled back by the database, running it again", attempt=attempt, error=str(error.orig)[:200])
+        except (service.NotFound, service.Invalid) as error:
+            invalid(error.field, error.message)
+        except service.Conflict as error:
+            abort(409, message=error.message, errors={"json": _errors(error.field, error.message)})
 
 
 def read(query, **kwargs):

@@ -167,15 +167,13 @@ def _remember_failed(failed: dict[str, int], row: dict, line: int) -> None:
 def _import_producers(session: Session, rows, imported: Imported, failed: dict[str, int]) -> None:
     for line, row in rows:
         details = _load(ProducerRow, row, PRODUCERS, line, imported)
-        if details is None:
-            _remember_failed(failed, row, line)
-            continue
-        reference = details.pop("home_village")
-        village = None if reference is None else _village(session, reference)
+        village = _village(session, row["home_village"]) if row.get("home_village") else None
         if isinstance(village, str):
             imported.refuse(PRODUCERS, line, "home_village", village)
+        if details is None or isinstance(village, str):
             _remember_failed(failed, row, line)
             continue
+        del details["home_village"]
         details["home_village_id"] = village.id if village else None
         if details["vat_number"] is None:
             # without a VAT number, the same name in the same village is the same producer imported again
@@ -192,7 +190,7 @@ def _import_producers(session: Session, rows, imported: Imported, failed: dict[s
             _remember_failed(failed, row, line)
 
 
-def _producer(session: Session, reference: str, imported: Imported, failed: dict[str, int]) -> Producer | str:
+def _producer(session: Session, reference: str, failed: dict[str, int]) -> Producer | str:
     """The producer a product row names, or why none."""
     try:
         producer = session.get(Producer, uuid.UUID(reference))
@@ -220,12 +218,12 @@ def _producer(session: Session, reference: str, imported: Imported, failed: dict
 def _import_products(session: Session, rows, imported: Imported, failed: dict[str, int]) -> None:
     for line, row in rows:
         details = _load(ProductRow, row, PRODUCTS, line, imported)
-        if details is None:
-            continue
-        producer = _producer(session, details.pop("producer"), imported, failed)
+        producer = _producer(session, row["producer"], failed) if row.get("producer") else None
         if isinstance(producer, str):
             imported.refuse(PRODUCTS, line, "producer", producer)
+        if details is None or not isinstance(producer, Producer):
             continue
+        del details["producer"]
         try:
             imported.products.append(service.register_product(session=session, producer_id=producer.id, **details))
         except (service.NotFound, service.Conflict) as error:

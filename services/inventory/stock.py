@@ -225,6 +225,7 @@ def _apply(session: Session, moves: list[Move], *, announce=None, stocks: dict[K
         stock.low_reason = level.low_reason
         stock.low_crossings = level.low_crossings
         stock.out_crossings = level.out_crossings
+        stock.updated_at = now  # set here, so the response shows exactly what was stored
         move.on_hand_after = level.on_hand
         described = announce(move) if announce else None
         if described is not None:
@@ -553,47 +554,73 @@ def _keep_unmatched(session: Session, event_: Event, kind: str, lines: list[dict
     insert_ignoring_conflicts(session, UnmatchedSaleLine.__table__, list(merged.values()))
 
 
-def _from_sales(session: Session, event_: Event, lines: list[dict], *, kind: str, sign: int, reference, occurred_at) -> None:
-    """Apply the lines of a sale or refund to the shelves of its selling place; keep what is unknown."""
-    place = session.get(SellingPlace, event_.data["selling_place_id"])
-    known = (
-        {}
-        if place is None
-        else {p.id: p for p in session.scalars(sa.select(Product).where(Product.id.in_({line["product_id"] for line in lines})))}
-    )
-    # a shop or product inventory has never heard of: keep the line for review rather than lose it
-    _keep_unmatched(session, event_, kind, [line for line in lines if line["product_id"] not in known])
-    moves = [
-        Move(
-            place,
-            known[line["product_id"]],
-            sign * line["quantity"],
-            kind,
-            reference,
-            event_id=event_.event_id,
-            occurred_at=occurred_at,
+@dataclass(frozen=True)
+class _Shelved:
+    """The lines of one sale or refund that touch a shelf, and how."""
+
+    event: Event
+    lines: list[dict]
+    kind: str
+    sign: int
+    reference: uuid.UUID
+    occurred_at: datetime
+
+
+def _from_sales(session: Session, batch: list[_Shelved]) -> None:
+    """Apply the lines of sales or refunds to the shelves of their selling places; keep what is unknown.
+
+    The stock rows of the whole batch are locked at once, in key order, like every other use case:
+    locking them event by event would deadlock against a delivery or a transfer.
+    """
+    places = {
+        p.id: p
+        for p in session.scalars(
+            sa.select(SellingPlace).where(SellingPlace.id.in_({b.event.data["selling_place_id"] for b in batch}))
         )
-        for line in lines
-        if line["product_id"] in known
-    ]
+    }
+    product_ids = {line["product_id"] for b in batch for line in b.lines}
+    products = {p.id: p for p in session.scalars(sa.select(Product).where(Product.id.in_(product_ids)))}
+    moves = []
+    for shelved in batch:
+        place = places.get(shelved.event.data["selling_place_id"])
+        # a shop or product inventory has never heard of: keep the line for review rather than lose it
+        known, unknown = [], []
+        for line in shelved.lines:
+            (known if place is not None and line["product_id"] in products else unknown).append(line)
+        _keep_unmatched(session, shelved.event, shelved.kind, unknown)
+        moves += [
+            Move(
+                place,
+                products[line["product_id"]],
+                shelved.sign * line["quantity"],
+                shelved.kind,
+                shelved.reference,
+                event_id=shelved.event.event_id,
+                occurred_at=shelved.occurred_at,
+            )
+            for line in known
+        ]
     if moves:
         _apply(session, moves)
 
 
-def record_sale(*, session: Session, event: Event) -> None:
-    """Take a recorded sale off the shelves of its selling place (consumer of SaleRecorded); never refused."""
-    sale = event.data
-    _from_sales(session, event, sale["lines"], kind="sale", sign=-1, reference=sale["receipt_id"], occurred_at=sale["sold_at"])
+def record_sales(*, session: Session, events: list[Event]) -> None:
+    """Take recorded sales off the shelves of their selling places (consumer of SaleRecorded); never refused."""
+    _from_sales(
+        session,
+        [_Shelved(e, e.data["lines"], "sale", -1, e.data["receipt_id"], e.data["sold_at"]) for e in events],
+    )
 
 
-def record_refund(*, session: Session, event: Event) -> None:
+def record_refunds(*, session: Session, events: list[Event]) -> None:
     """Put goods given back on the shelf of the selling place they were sold at (consumer of SaleRefunded)."""
-    refund = event.data
-    returned = [line for line in refund["lines"] if line["returned_to_shelf"]]
-    if returned:
-        _from_sales(
-            session, event, returned, kind="refund", sign=1, reference=refund["refund_id"], occurred_at=refund["refunded_at"]
-        )
+    batch = []
+    for e in events:
+        returned = [line for line in e.data["lines"] if line["returned_to_shelf"]]
+        if returned:
+            batch.append(_Shelved(e, returned, "refund", 1, e.data["refund_id"], e.data["refunded_at"]))
+    if batch:
+        _from_sales(session, batch)
 
 
 # -- thresholds and queries -----------------------------------------------------------------------
@@ -619,6 +646,7 @@ def set_threshold(
     level = domain.arm(_level(stock), demand)
     stock.low_armed = level.low_armed
     stock.low_reason = level.low_reason
+    stock.updated_at = utcnow()
     return stock
 
 
