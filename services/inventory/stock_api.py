@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from backbone.web import Blueprint
-from services.inventory import stock
+from services.inventory import queries, service, stock
 from services.inventory import stock_schemas as schemas
 from services.inventory.api import get_or_404, read, run
 from services.inventory.models import Producer, Product, SellingPlace
@@ -71,7 +71,7 @@ class StocktakeById(MethodView):
         """One stocktake: what the ledger expected, what was counted."""
         try:
             document, lines = read(stock.stocktake, stocktake_id=stocktake_id)
-        except stock.NotFound:
+        except service.NotFound:
             abort(404, message="No such stocktake.")
         if document.selling_place_id != selling_place_id:
             abort(404, message="No such stocktake.")
@@ -102,7 +102,7 @@ class StockOfPlace(MethodView):
     def get(self, selling_place_id):
         """The stock of every product at the selling place, with its recent sales and days of cover."""
         get_or_404(SellingPlace, selling_place_id, "selling place")
-        return read(stock.stock_of, selling_place_id=selling_place_id)
+        return read(queries.stock_of, selling_place_id=selling_place_id)
 
 
 @blp.route(f"{PLACE}/stock/<uuid:product_id>")
@@ -110,7 +110,7 @@ class StockOfProduct(MethodView):
     @blp.response(200, schemas.StockLineOut)
     def get(self, selling_place_id, product_id):
         """The stock of one product at the selling place."""
-        line = read(stock.stock_line, selling_place_id=selling_place_id, product_id=product_id)
+        line = read(queries.stock_line, selling_place_id=selling_place_id, product_id=product_id)
         if line is None:
             abort(404, message="No such stock of this product at this selling place.")
         return line
@@ -122,7 +122,7 @@ class StockOfProduct(MethodView):
         get_or_404(SellingPlace, selling_place_id, "selling place")
         get_or_404(Product, product_id, "product")
         run(stock.set_threshold, selling_place_id=selling_place_id, product_id=product_id, **body)
-        return read(stock.stock_line, selling_place_id=selling_place_id, product_id=product_id)
+        return read(queries.stock_line, selling_place_id=selling_place_id, product_id=product_id)
 
 
 @blp.route(f"{PLACE}/stock/<uuid:product_id>/ledger")
@@ -131,7 +131,7 @@ class Ledger(MethodView):
     def get(self, selling_place_id, product_id):
         """Every stock movement of a product at the selling place, oldest first: on hand is their sum."""
         get_or_404(SellingPlace, selling_place_id, "selling place")
-        return read(stock.ledger, selling_place_id=selling_place_id, product_id=product_id)
+        return read(queries.ledger, selling_place_id=selling_place_id, product_id=product_id)
 
 
 @blp.route("/producers/<uuid:producer_id>/stock")
@@ -140,4 +140,4 @@ class ProducerStock(MethodView):
     def get(self, producer_id):
         """Where a producer's goods are: their stock at every selling place."""
         get_or_404(Producer, producer_id, "producer")
-        return read(stock.producer_stock, producer_id=producer_id)
+        return read(queries.producer_stock, producer_id=producer_id)

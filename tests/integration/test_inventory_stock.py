@@ -483,12 +483,14 @@ def test_a_request_the_database_picks_as_a_deadlock_victim_runs_again(app, clien
             .with_for_update()
         )
 
-    def waiting(connection) -> int:
-        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        return connection.execute(sa.text(query)).scalar()
+    def waiting() -> int:
+        # a connection of its own each time: pg_stat_activity is a snapshot taken once per transaction
+        with app.extensions["db"].engine.connect() as observer:
+            query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            return observer.execute(sa.text(query)).scalar()
 
     responses = []
-    with app.extensions["db"].engine.connect() as other, app.extensions["db"].engine.connect() as observer:
+    with app.extensions["db"].engine.connect() as other:
         with other.begin():
             lock(other, second)
             delivery = threading.Thread(
@@ -500,7 +502,7 @@ def test_a_request_the_database_picks_as_a_deadlock_victim_runs_again(app, clien
                 )
             )
             delivery.start()
-            wait_for(lambda: waiting(observer) == 1, timeout=10, message="the delivery to wait for the second row")
+            wait_for(lambda: waiting() == 1, timeout=10, message="the delivery to wait for the second row")
             lock(other, first)  # a cycle: the delivery, waiting longer, is chosen as the victim
         delivery.join(timeout=30)
     assert [r.status_code for r in responses] == [201]
