@@ -58,7 +58,8 @@ class ImportRefused(Exception):
     """Some rows are wrong: nothing was imported. `errors` is file -> line -> field -> messages."""
 
     def __init__(self, errors: dict):
-        super().__init__(f"{sum(len(lines) for lines in errors.values())} lines have errors")
+        count = sum(len(lines) for lines in errors.values())
+        super().__init__(f"{count} line{'s' if count != 1 else ''} {'have' if count != 1 else 'has'} errors")
         self.errors = errors
 
 
