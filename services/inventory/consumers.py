@@ -1,11 +1,23 @@
-"""Inventory's event handlers: a recorded sale takes goods off the shelf."""
+"""Inventory's event handlers: recorded sales take goods off the shelf, refunds may put them back.
 
-from services.inventory import service
+Both take a batch at once, so that the stock rows of the whole batch are locked in one go, in
+key order, like every other change to stock.
+"""
+
+from backbone.consumer import batch_handler
+from services.inventory import stock
 
 
-def on_sale_recorded(session, event):
-    """Lower the stock of every line of a sale at its selling place."""
-    service.record_sale(session=session, event=event)
+@batch_handler
+def on_sales_recorded(session, events):
+    """Lower the stock of every line of the sales at their selling places."""
+    stock.record_sales(session=session, events=events)
 
 
-HANDLERS = {"SaleRecorded": on_sale_recorded}
+@batch_handler
+def on_sales_refunded(session, events):
+    """Put the refunded goods that went back on the shelf into its stock again."""
+    stock.record_refunds(session=session, events=events)
+
+
+HANDLERS = {"SaleRecorded": on_sales_recorded, "SaleRefunded": on_sales_refunded}

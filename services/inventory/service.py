@@ -1,29 +1,25 @@
-"""Inventory's use cases: keyword-only functions that change the catalogue and the stock ledger,
-and write the events that describe each change into the outbox, in the caller's transaction."""
+"""Inventory's catalogue use cases: keyword-only functions that change villages, selling places,
+producers and products, and write the events that describe each change into the outbox, in the
+caller's transaction. Stock use cases live in `stock.py`."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from backbone.db import insert_ignoring_conflicts
+from backbone.db import utcnow
 from backbone.events import Event, new_event
 from backbone.outbox import publish
-from services.inventory import domain
-from services.inventory.models import (
-    Producer,
-    Product,
-    SellingPlace,
-    Stock,
-    StockMovement,
-    UnmatchedSaleLine,
-    Village,
-)
+from services.inventory.models import Producer, Product, ProductPrice, SellingPlace, Village
 
 SOURCE = "inventory"
+
+#: a price may take effect this far in the past, for a clock that runs a little behind ours
+PRICE_CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 class NotFound(Exception):
@@ -33,22 +29,33 @@ class NotFound(Exception):
         super().__init__(f"unknown {what}")
         self.field = field
         self.what = what
+        self.message = f"Unknown {what}."
 
 
 class Conflict(Exception):
     """The request clashes with existing data; `field` names the clashing field."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str | tuple, message: str):
         super().__init__(message)
         self.field = field
         self.message = message
 
 
-def _event(type: str, data: dict, **envelope) -> Event:
+class Invalid(Exception):
+    """The request is well-formed but breaks a rule of the domain; `field` names where."""
+
+    def __init__(self, field: str | tuple, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def event(type: str, data: dict, **envelope) -> Event:
+    """An event of inventory's, checked against the contract."""
     return new_event(type, data, source=SOURCE, **envelope)
 
 
-# -- catalogue ----------------------------------------------------------------------------------
+# -- villages and selling places ------------------------------------------------------------------
 
 
 def register_village(*, session: Session, name: str, istat_code: str, province: str, population: int) -> Village:
@@ -60,7 +67,7 @@ def register_village(*, session: Session, name: str, istat_code: str, province: 
     session.flush()
     publish(
         session,
-        _event(
+        event(
             "VillageRegistered",
             {"village_id": village.id, "name": name, "istat_code": istat_code, "province": province, "population": population},
             village_id=village.id,
@@ -78,19 +85,32 @@ def villages(*, session: Session, istat_code: str | None = None) -> list[Village
 
 
 def register_selling_place(
-    *, session: Session, village_id: uuid.UUID, name: str, address: str | None, timezone: str, commission_rate: Decimal
+    *,
+    session: Session,
+    village_id: uuid.UUID,
+    name: str,
+    address: str | None,
+    timezone: str,
+    commission_rate: Decimal,
+    opening_hours: dict | None = None,
 ) -> SellingPlace:
     """Open a selling place in a village."""
     if session.get(Village, village_id) is None:
         raise NotFound("village_id", "village")
     place = SellingPlace(
-        id=uuid.uuid4(), village_id=village_id, name=name, address=address, timezone=timezone, commission_rate=commission_rate
+        id=uuid.uuid4(),
+        village_id=village_id,
+        name=name,
+        address=address,
+        timezone=timezone,
+        commission_rate=commission_rate,
+        opening_hours=opening_hours,
     )
     session.add(place)
     session.flush()
     publish(
         session,
-        _event(
+        event(
             "SellingPlaceRegistered",
             {
                 "selling_place_id": place.id,
@@ -106,48 +126,140 @@ def register_selling_place(
     return place
 
 
+def selling_places(*, session: Session, village_id: uuid.UUID | None = None) -> list[SellingPlace]:
+    """The network's selling places by name, or those of one village."""
+    query = sa.select(SellingPlace).order_by(SellingPlace.name, SellingPlace.id)
+    if village_id is not None:
+        query = query.where(SellingPlace.village_id == village_id)
+    return list(session.scalars(query))
+
+
+# -- producers ------------------------------------------------------------------------------------
+
+#: the producer's details a caller may set; everything else is kept by inventory
+PRODUCER_FIELDS = (
+    "name",
+    "sector",
+    "home_village_id",
+    "language",
+    "email",
+    "phone",
+    "webhook_url",
+    "telegram_chat_id",
+    "vat_number",
+    "tax_regime",
+    "iban",
+    "lead_time_days",
+)
+
+
+def _producer_event(type: str, producer: Producer) -> Event:
+    return event(
+        type,
+        {
+            "producer_id": producer.id,
+            "revision": producer.revision,
+            "name": producer.name,
+            "sector": producer.sector,
+            "home_village_id": producer.home_village_id,
+            "language": producer.language,
+            "contacts": {
+                "email": producer.email,
+                "phone": producer.phone,
+                "webhook_url": producer.webhook_url,
+                "telegram_chat_id": producer.telegram_chat_id,
+            },
+            "vat_number": producer.vat_number,
+            "tax_regime": producer.tax_regime,
+            "iban": producer.iban,
+            "lead_time_days": producer.lead_time_days,
+        },
+        village_id=producer.home_village_id,
+    )
+
+
+def _check_producer(session: Session, details: dict, *, producer_id: uuid.UUID | None = None) -> None:
+    home = details.get("home_village_id")
+    if home is not None and session.get(Village, home) is None:
+        raise NotFound("home_village_id", "village")
+    vat_number = details.get("vat_number")
+    if vat_number is not None:
+        holder = session.scalar(sa.select(Producer.id).where(Producer.vat_number == vat_number))
+        if holder is not None and holder != producer_id:
+            raise Conflict("vat_number", "Another producer is registered with this VAT number.")
+
+
 def register_producer(
     *,
     session: Session,
     name: str,
     sector: str,
-    home_village_id: uuid.UUID | None,
-    language: str,
-    email: str | None,
-    phone: str | None,
-    webhook_url: str | None,
+    home_village_id: uuid.UUID | None = None,
+    language: str = "it",
+    email: str | None = None,
+    phone: str | None = None,
+    webhook_url: str | None = None,
+    telegram_chat_id: str | None = None,
+    vat_number: str | None = None,
+    tax_regime: str = "ordinary",
+    iban: str | None = None,
+    lead_time_days: int = 3,
 ) -> Producer:
     """Register a producer: one identity across every village they sell in."""
-    if home_village_id is not None and session.get(Village, home_village_id) is None:
-        raise NotFound("home_village_id", "village")
-    producer = Producer(
-        id=uuid.uuid4(),
-        name=name,
-        sector=sector,
-        home_village_id=home_village_id,
-        language=language,
-        email=email,
-        phone=phone,
-        webhook_url=webhook_url,
-    )
+    details = {
+        "name": name,
+        "sector": sector,
+        "home_village_id": home_village_id,
+        "language": language,
+        "email": email,
+        "phone": phone,
+        "webhook_url": webhook_url,
+        "telegram_chat_id": telegram_chat_id,
+        "vat_number": vat_number,
+        "tax_regime": tax_regime,
+        "iban": iban,
+        "lead_time_days": lead_time_days,
+    }
+    _check_producer(session, details)
+    producer = Producer(id=uuid.uuid4(), revision=1, **details)
     session.add(producer)
     session.flush()
-    publish(
-        session,
-        _event(
-            "ProducerRegistered",
-            {
-                "producer_id": producer.id,
-                "name": name,
-                "sector": sector,
-                "home_village_id": home_village_id,
-                "language": language,
-                "contacts": {"email": email, "phone": phone, "webhook_url": webhook_url},
-            },
-            village_id=home_village_id,
-        ),
-    )
+    publish(session, _producer_event("ProducerRegistered", producer))
     return producer
+
+
+def update_producer(*, session: Session, producer_id: uuid.UUID, changes: dict) -> Producer:
+    """Change a producer's details; if anything changed, publish the whole new state with the next revision."""
+    producer = session.get(Producer, producer_id, with_for_update=True, populate_existing=True)
+    if producer is None:
+        raise NotFound("producer_id", "producer")
+    _check_producer(session, changes, producer_id=producer_id)
+    changed = {key: value for key, value in changes.items() if getattr(producer, key) != value}
+    if not changed:
+        return producer
+    for key, value in changed.items():
+        setattr(producer, key, value)
+    producer.revision += 1
+    session.flush()
+    publish(session, _producer_event("ProducerUpdated", producer))
+    return producer
+
+
+def producers(
+    *, session: Session, village_id: uuid.UUID | None = None, sector: str | None = None, vat_number: str | None = None
+) -> list[Producer]:
+    """The network's producers by name, optionally of one home village, sector or VAT number."""
+    query = sa.select(Producer).order_by(Producer.name, Producer.id)
+    if village_id is not None:
+        query = query.where(Producer.home_village_id == village_id)
+    if sector is not None:
+        query = query.where(Producer.sector == sector)
+    if vat_number is not None:
+        query = query.where(Producer.vat_number == vat_number)
+    return list(session.scalars(query))
+
+
+# -- products and prices --------------------------------------------------------------------------
 
 
 def register_product(
@@ -162,30 +274,37 @@ def register_product(
     mountain_product: bool,
     barcode: str | None,
     reorder_threshold: Decimal,
+    sku: str | None = None,
 ) -> Product:
-    """Add a producer's product to the catalogue."""
+    """Add a producer's product to the catalogue, at its first price from now on."""
     producer = session.get(Producer, producer_id)
     if producer is None:
         raise NotFound("producer_id", "producer")
     if barcode is not None and session.scalar(sa.select(Product.id).where(Product.barcode == barcode)):
         raise Conflict("barcode", "Another product already has this barcode.")
+    if sku is not None and session.scalar(sa.select(Product.id).where(Product.sku == sku)):
+        raise Conflict("sku", "Another product already has this SKU.")
+    now = utcnow()
     product = Product(
         id=uuid.uuid4(),
         producer_id=producer_id,
         name=name,
         sector=sector or producer.sector,
         unit=unit,
-        price=price,
         vat_rate=vat_rate,
         mountain_product=mountain_product,
         barcode=barcode,
+        sku=sku,
         reorder_threshold=reorder_threshold,
+        active=True,
+        created_at=now,
     )
     session.add(product)
     session.flush()
+    session.add(ProductPrice(product_id=product.id, effective_from=now, price=price, created_at=now))
     publish(
         session,
-        _event(
+        event(
             "ProductRegistered",
             {
                 "product_id": product.id,
@@ -197,6 +316,7 @@ def register_product(
                 "vat_rate": vat_rate,
                 "mountain_product": mountain_product,
                 "barcode": barcode,
+                "sku": sku,
                 "reorder_threshold": reorder_threshold,
             },
         ),
@@ -204,228 +324,118 @@ def register_product(
     return product
 
 
-# -- stock --------------------------------------------------------------------------------------
-
-
-def _lock_stock(session: Session, place: SellingPlace, products: list[Product]) -> dict[uuid.UUID, Stock]:
-    """The stock rows of `products` at `place`, created if missing, locked in primary-key order."""
-    insert_ignoring_conflicts(
-        session,
-        Stock.__table__,
-        [
-            {
-                "selling_place_id": place.id,
-                "product_id": product.id,
-                "on_hand": Decimal(0),
-                "reorder_threshold": product.reorder_threshold,
-                "low_armed": False,
-                "low_crossings": 0,
-                "out_crossings": 0,
-            }
-            for product in sorted(products, key=lambda p: p.id)
-        ],
-    )
-    rows = session.scalars(
-        sa.select(Stock)
-        .where(Stock.selling_place_id == place.id, Stock.product_id.in_([p.id for p in products]))
-        .order_by(Stock.product_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    return {row.product_id: row for row in rows}
-
-
-def _level(stock: Stock) -> domain.Level:
-    return domain.Level(
-        on_hand=stock.on_hand,
-        threshold=stock.reorder_threshold,
-        target_level=stock.target_level,
-        low_armed=stock.low_armed,
-        low_crossings=stock.low_crossings,
-        out_crossings=stock.out_crossings,
-    )
-
-
-def _apply_movement(
-    session: Session,
-    *,
-    place: SellingPlace,
-    product: Product,
-    stock: Stock,
-    quantity: Decimal,
-    cause: str,
-    reference: uuid.UUID | None,
-    event_id: uuid.UUID | None = None,
-) -> list[Event]:
-    """Write one ledger line, update the stock it sums to, and return the alerts it raises."""
-    level, signals = domain.move(_level(stock), quantity)
-    stock.on_hand = level.on_hand
-    stock.low_armed = level.low_armed
-    stock.low_crossings = level.low_crossings
-    stock.out_crossings = level.out_crossings
-    session.add(
-        StockMovement(
-            selling_place_id=place.id,
-            product_id=product.id,
-            quantity=quantity,
-            cause=cause,
-            reference=reference,
-            event_id=event_id,
-        )
-    )
-    base = {
-        "selling_place_id": place.id,
-        "product_id": product.id,
-        "producer_id": product.producer_id,
-        "on_hand": level.on_hand,
-    }
-    envelope = {"selling_place_id": place.id, "village_id": place.village_id}
-    events = []
-    for signal in signals:
-        if signal is domain.Signal.LOW:
-            data = {
-                **base,
-                "threshold": level.threshold,
-                "crossing": level.low_crossings,
-                "suggested_quantity": level.suggested_quantity,
-            }
-        elif signal is domain.Signal.OUT:
-            data = {**base, "crossing": level.out_crossings}
-        else:
-            data = base
-        events.append(_event(signal.value, data, **envelope))
-    return events
-
-
-def restock(
-    *, session: Session, selling_place_id: uuid.UUID, delivery_id: uuid.UUID | None, lines: list[dict]
-) -> tuple[uuid.UUID, list[Stock], bool]:
-    """Record a delivery of goods to a selling place; the same delivery id twice is recorded once.
-
-    Returns the delivery id, the stock rows it touched, and whether it was new.
-    """
-    place = session.get(SellingPlace, selling_place_id)
-    if place is None:
-        raise NotFound("selling_place_id", "selling place")
-    delivery_id = delivery_id or uuid.uuid4()
-    products = _products(session, [line["product_id"] for line in lines], field="lines")
-    stocks = _lock_stock(session, place, list(products.values()))
-    already = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(StockMovement)
-        .where(StockMovement.reference == delivery_id, StockMovement.cause == "restock")
-    )
-    if already:
-        return delivery_id, [stocks[line["product_id"]] for line in lines], False
-    events = []
-    for line in lines:
-        product = products[line["product_id"]]
-        stock = stocks[product.id]
-        events += _apply_movement(
-            session, place=place, product=product, stock=stock, quantity=line["quantity"], cause="restock", reference=delivery_id
-        )
-        events.append(
-            _event(
-                "StockRestocked",
-                {
-                    "selling_place_id": place.id,
-                    "product_id": product.id,
-                    "producer_id": product.producer_id,
-                    "on_hand": stock.on_hand,
-                    "delivery_id": delivery_id,
-                    "quantity": line["quantity"],
-                },
-                selling_place_id=place.id,
-                village_id=place.village_id,
-            )
-        )
-    publish(session, *events)
-    return delivery_id, [stocks[line["product_id"]] for line in lines], True
-
-
-def _products(session: Session, ids: list[uuid.UUID], *, field: str) -> dict[uuid.UUID, Product]:
-    found = {p.id: p for p in session.scalars(sa.select(Product).where(Product.id.in_(set(ids))))}
-    for index, product_id in enumerate(ids):
-        if product_id not in found:
-            raise NotFound((field, index, "product_id"), "product")
-    return found
-
-
-def record_sale(*, session: Session, event: Event) -> None:
-    """Take a recorded sale off the shelves of its selling place (consumer of SaleRecorded)."""
-    sale = event.data
-    place = session.get(SellingPlace, sale["selling_place_id"])
-    lines = sale["lines"]
-    known = {p.id: p for p in session.scalars(sa.select(Product).where(Product.id.in_({line["product_id"] for line in lines})))}
-    if place is None:
-        # A shop inventory has never heard of: keep every line for review rather than lose it.
-        known = {}
-    unmatched = [line for line in lines if line["product_id"] not in known]
-    for line in unmatched:
-        session.add(
-            UnmatchedSaleLine(
-                event_id=event.event_id,
-                line_no=line["line_no"],
-                selling_place_id=sale["selling_place_id"],
-                product_id=line["product_id"],
-                quantity=line["quantity"],
-            )
-        )
-    matched = [line for line in lines if line["product_id"] in known]
-    if not matched:
-        return
-    stocks = _lock_stock(session, place, list({line["product_id"]: known[line["product_id"]] for line in matched}.values()))
-    events = []
-    for line in matched:
-        product = known[line["product_id"]]
-        events += _apply_movement(
-            session,
-            place=place,
-            product=product,
-            stock=stocks[product.id],
-            quantity=-line["quantity"],
-            cause="sale",
-            reference=sale["receipt_id"],
-            event_id=event.event_id,
-        )
-    publish(session, *events)
-
-
-def set_threshold(
-    *,
-    session: Session,
-    selling_place_id: uuid.UUID,
-    product_id: uuid.UUID,
-    reorder_threshold: Decimal,
-    target_level: Decimal | None,
-) -> Stock:
-    """Set the reorder threshold and target level of one product at one selling place."""
-    place = session.get(SellingPlace, selling_place_id)
-    if place is None:
-        raise NotFound("selling_place_id", "selling place")
-    product = session.get(Product, product_id)
+def change_price(
+    *, session: Session, product_id: uuid.UUID, price: Decimal, effective_from: datetime | None = None
+) -> ProductPrice:
+    """Set a product's price from `effective_from` on (now if not given); never in the past."""
+    product = session.get(Product, product_id, with_for_update=True)
     if product is None:
         raise NotFound("product_id", "product")
-    stock = _lock_stock(session, place, [product])[product.id]
-    stock.reorder_threshold = reorder_threshold
-    stock.target_level = target_level
-    stock.low_armed = stock.on_hand > reorder_threshold
-    return stock
+    if not product.active:
+        raise Conflict("product_id", "This product is retired: its price no longer changes.")
+    now = utcnow()
+    effective_from = effective_from or now
+    if effective_from < now - PRICE_CLOCK_TOLERANCE:
+        raise Invalid("effective_from", "A price cannot change in the past: sales were charged the price then in effect.")
+    if session.get(ProductPrice, (product_id, effective_from)) is not None:
+        raise Conflict("effective_from", "This product already has a price change at this moment.")
+    previous = session.scalar(
+        sa.select(ProductPrice.price)
+        .where(ProductPrice.product_id == product_id, ProductPrice.effective_from < effective_from)
+        .order_by(ProductPrice.effective_from.desc())
+        .limit(1)
+    )
+    if previous is None:
+        raise Invalid("effective_from", "The product was not yet in the catalogue then.")
+    if previous == price:
+        raise Invalid("price", "This is already the price at that moment.")
+    change = ProductPrice(product_id=product_id, effective_from=effective_from, price=price, created_at=now)
+    session.add(change)
+    publish(
+        session,
+        event(
+            "PriceChanged",
+            {
+                "product_id": product_id,
+                "producer_id": product.producer_id,
+                "price": price,
+                "previous_price": previous,
+                "effective_from": effective_from,
+            },
+        ),
+    )
+    return change
 
 
-def stock_of(*, session: Session, selling_place_id: uuid.UUID) -> list[Stock]:
-    """Every product's stock at one selling place."""
-    if session.get(SellingPlace, selling_place_id) is None:
-        raise NotFound("selling_place_id", "selling place")
-    return list(session.scalars(sa.select(Stock).where(Stock.selling_place_id == selling_place_id).order_by(Stock.product_id)))
-
-
-def ledger(*, session: Session, selling_place_id: uuid.UUID, product_id: uuid.UUID) -> list[StockMovement]:
-    """The movements of one product at one selling place, oldest first."""
+def price_history(*, session: Session, product_id: uuid.UUID) -> list[ProductPrice]:
+    """Every price of a product, oldest first, including those still to take effect."""
     return list(
         session.scalars(
-            sa.select(StockMovement)
-            .where(StockMovement.selling_place_id == selling_place_id, StockMovement.product_id == product_id)
-            .order_by(StockMovement.id)
+            sa.select(ProductPrice).where(ProductPrice.product_id == product_id).order_by(ProductPrice.effective_from)
         )
     )
+
+
+def prices_at(session: Session, product_ids, moment: datetime | None = None) -> dict[uuid.UUID, Decimal]:
+    """The price of each product in effect at `moment` (now if not given)."""
+    ids = set(product_ids)
+    if not ids:
+        return {}
+    moment = moment or utcnow()
+    latest = (
+        sa.select(ProductPrice.product_id, sa.func.max(ProductPrice.effective_from).label("effective_from"))
+        .where(ProductPrice.product_id.in_(ids), ProductPrice.effective_from <= moment)
+        .group_by(ProductPrice.product_id)
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(ProductPrice.product_id, ProductPrice.price).join(
+            latest,
+            sa.and_(ProductPrice.product_id == latest.c.product_id, ProductPrice.effective_from == latest.c.effective_from),
+        )
+    )
+    return dict(rows.all())
+
+
+def retire_product(*, session: Session, product_id: uuid.UUID) -> Product:
+    """Stop selling a product (its history and the goods still on shelves stay); retiring twice changes nothing."""
+    product = session.get(Product, product_id, with_for_update=True, populate_existing=True)
+    if product is None:
+        raise NotFound("product_id", "product")
+    if product.active:
+        product.active = False
+        product.retired_at = utcnow()
+        publish(session, event("ProductRetired", {"product_id": product.id, "producer_id": product.producer_id}))
+    return product
+
+
+def products(
+    *,
+    session: Session,
+    barcode: str | None = None,
+    sku: str | None = None,
+    producer_id: uuid.UUID | None = None,
+    active: bool | None = None,
+) -> list[Product]:
+    """Products by name, found by barcode, SKU, producer or whether they are still sold."""
+    query = sa.select(Product).order_by(Product.name, Product.id)
+    if barcode is not None:
+        query = query.where(Product.barcode == barcode)
+    if sku is not None:
+        query = query.where(Product.sku == sku)
+    if producer_id is not None:
+        query = query.where(Product.producer_id == producer_id)
+    if active is not None:
+        query = query.where(Product.active == active)
+    return list(session.scalars(query))
+
+
+def as_dict(row) -> dict:
+    """A model object's columns as a plain dict, readable after its session is gone."""
+    return {name: getattr(row, name) for name in type(row).__table__.columns.keys()}
+
+
+def priced(session: Session, products: list[Product]) -> list[dict]:
+    """Products as the API shows them: their columns and the price in effect now."""
+    prices = prices_at(session, [p.id for p in products])
+    return [{**as_dict(p), "price": prices.get(p.id)} for p in products]

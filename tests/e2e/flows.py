@@ -150,3 +150,23 @@ def wait_until_quiet(network: Network, redis_client, prefix: str, timeout: float
         return True
 
     wait_for(quiet, timeout=timeout, interval=0.3, message="the network to be quiet")
+
+
+def sell_at(network: Network, shop: dict, quantity: str, sold_at: datetime, *, place: dict | None = None) -> dict:
+    """A receipt for a sale that happened at `sold_at` (a till that was offline, a history)."""
+    body = {
+        "receipt_id": str(uuid.uuid4()),
+        "selling_place_id": (place or shop["place"])["id"],
+        "till_id": "till-1",
+        "sold_at": sold_at.isoformat(),
+        "payment_method": "cash",
+        "lines": [{"product_id": shop["product"]["id"], "quantity": quantity}],
+    }
+    return created(network.post("sales", "/receipts", body))
+
+
+def producer_stock(network: Network, shop: dict) -> list[dict]:
+    """Where the shop's producer's goods are, as inventory tells the producer."""
+    response = network.get("inventory", f"/producers/{shop['producer']['id']}/stock")
+    assert response.status_code == 200, response.text
+    return response.json()
