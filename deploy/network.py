@@ -46,6 +46,8 @@ class Settings:
     split_bus: bool = False
     #: PEM of the key that signs tokens (identity only) and of its public half (every service)
     signing_key: str | None = None
+    #: a Redis URL per service (each with its own ACL user), instead of `redis_url` for all
+    redis_urls: dict[str, str] = field(default_factory=dict)
     #: extra settings for every service, as environment variables without the service prefix
     service_settings: dict[str, str] = field(default_factory=dict)
 
@@ -70,6 +72,8 @@ def environment(settings: Settings) -> dict[str, str]:
         env["AUTH_PUBLIC_KEY"] = public_key_pem(settings.signing_key)
     for service in SERVICES:
         env[f"{service.upper()}_DATABASE_URL"] = settings.database_urls[service]
+        if service in settings.redis_urls:
+            env[f"{service.upper()}_REDIS_URL"] = settings.redis_urls[service]
         for name, value in settings.service_settings.items():
             env[f"{service.upper()}_{name}"] = value
     return env
@@ -170,9 +174,10 @@ def free_port() -> int:
 class PrivateRedis:
     """A redis-server of our own on a free port, with the production settings: AOF, noeviction."""
 
-    def __init__(self, directory: Path, port: int | None = None):
+    def __init__(self, directory: Path, port: int | None = None, extra_args: list[str] | None = None):
         self.directory = directory
         self.port = port or free_port()
+        self.extra_args = extra_args or []
         self.process: subprocess.Popen | None = None
 
     @staticmethod
@@ -196,6 +201,7 @@ class PrivateRedis:
                 "--save", "",
                 "--maxmemory-policy", "noeviction",
                 "--logfile", str(self.directory / "redis.log"),
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -206,6 +212,8 @@ class PrivateRedis:
             try:
                 client.ping()
                 break
+            except redis.AuthenticationError:
+                break  # up, and refusing the default user: an ACL file is in force
             except redis.ConnectionError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
                     raise RuntimeError(f"redis-server did not start; see {self.directory / 'redis.log'}") from None

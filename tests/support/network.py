@@ -28,7 +28,14 @@ class Network:
 
     @classmethod
     def build(
-        cls, *, redis_url: str, database_urls: dict[str, str], prefix: str, tmp_path: Path, signing_key: str, **settings
+        cls,
+        *,
+        redis_url: str,
+        database_urls: dict[str, str],
+        prefix: str,
+        tmp_path: Path,
+        signing_key: str,
+        **settings,
     ) -> "Network":
         service_settings = {
             "CONSUMER_BLOCK_MS": "200",
