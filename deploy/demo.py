@@ -97,24 +97,48 @@ PRODUCERS = [
 ]
 
 
-def seed(urls: dict[str, str], *, timeout: float = 10.0, wait_seconds: float = 60.0) -> bool:
-    """Create the demo network through the APIs, with a few sales; returns False if it was already there."""
-    inventory = urls["inventory"]
-    http = requests.Session()
+class Client:
+    """Calls the network's APIs with a token for each service, obtained from identity with an API key."""
 
-    def post(url, body):
-        response = http.post(url, json=body, timeout=timeout)
+    def __init__(self, urls: dict[str, str], api_key: str, *, timeout: float = 10.0):
+        self.urls = urls
+        self.api_key = api_key
+        self.timeout = timeout
+        self.http = requests.Session()
+        self._tokens: dict[str, str] = {}
+
+    def _token(self, service: str) -> str:
+        if service not in self._tokens:
+            response = self.http.post(
+                f"{self.urls['identity']}/auth/token", json={"api_key": self.api_key, "audience": service}, timeout=self.timeout
+            )
+            if response.status_code != 200:
+                raise RuntimeError(f"identity refused the API key: {response.status_code} {response.text}")
+            self._tokens[service] = response.json()["access_token"]
+        return self._tokens[service]
+
+    def request(self, method: str, service: str, path: str, **kwargs) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self._token(service)}"}
+        return self.http.request(method, f"{self.urls[service]}{path}", headers=headers, timeout=self.timeout, **kwargs)
+
+
+def seed(urls: dict[str, str], api_key: str, *, timeout: float = 10.0, wait_seconds: float = 60.0) -> bool:
+    """Create the demo network through the APIs, with a few sales; returns False if it was already there."""
+    client = Client(urls, api_key, timeout=timeout)
+
+    def post(path, body):
+        response = client.request("POST", "inventory", path, json=body)
         if response.status_code >= 400:
-            raise RuntimeError(f"POST {url} -> {response.status_code}: {response.text}")
+            raise RuntimeError(f"POST {path} -> {response.status_code}: {response.text}")
         return response.json()
 
-    existing = http.get(f"{inventory}/villages", params={"istat_code": DAZIO_ISTAT}, timeout=timeout).json()
+    existing = client.request("GET", "inventory", "/villages", params={"istat_code": DAZIO_ISTAT}).json()
     if existing:
         return False
-    villages = {v["name"]: post(f"{inventory}/villages", v)["id"] for v in VILLAGES}
+    villages = {v["name"]: post("/villages", v)["id"] for v in VILLAGES}
     places = {
         p["name"]: post(
-            f"{inventory}/selling-places",
+            "/selling-places",
             {
                 "village_id": villages[p["village"]],
                 "name": p["name"],
@@ -127,29 +151,27 @@ def seed(urls: dict[str, str], *, timeout: float = 10.0, wait_seconds: float = 6
     products = []
     for producer in PRODUCERS:
         producer_id = post(
-            f"{inventory}/producers",
+            "/producers",
             {"name": producer["name"], "sector": producer["sector"], "home_village_id": villages[producer["village"]]},
         )["id"]
         for product in producer["products"]:
-            products.append(post(f"{inventory}/products", {"producer_id": producer_id, **product}))
+            products.append(post("/products", {"producer_id": producer_id, **product}))
     for place_id in places.values():
         post(
-            f"{inventory}/selling-places/{place_id}/restocks",
+            f"/selling-places/{place_id}/restocks",
             {"lines": [{"product_id": p["id"], "quantity": str(Decimal(p["reorder_threshold"]) * 4)} for p in products]},
         )
     # The shops' catalogue comes through events: wait until sales knows every product.
     deadline = time.monotonic() + wait_seconds
-    while any(http.get(f"{urls['sales']}/products/{p['id']}", timeout=timeout).status_code == 404 for p in products):
+    while any(client.request("GET", "sales", f"/products/{p['id']}").status_code == 404 for p in products):
         if time.monotonic() > deadline:
             raise RuntimeError("sales did not receive the catalogue in time: is sales-bus running?")
         time.sleep(0.2)
-    post_demo_sales(urls, places[PLACES[0]["name"]], [p["id"] for p in products], count=12, timeout=timeout)
+    post_demo_sales(client, places[PLACES[0]["name"]], [p["id"] for p in products], count=12)
     return True
 
 
-def post_demo_sales(
-    urls: dict[str, str], selling_place_id: str, product_ids: list[str], *, count: int = 5, timeout: float = 10.0
-) -> None:
+def post_demo_sales(client: Client, selling_place_id: str, product_ids: list[str], *, count: int = 5) -> None:
     """Some sales over the last days, so the reports have figures."""
     now = datetime.now(timezone.utc)
     for n in range(count):
@@ -161,6 +183,6 @@ def post_demo_sales(
             "payment_method": "cash" if n % 2 else "card",
             "lines": [{"product_id": product_ids[n % len(product_ids)], "quantity": "1"}],
         }
-        response = requests.post(f"{urls['sales']}/receipts", json=body, timeout=timeout)
+        response = client.request("POST", "sales", "/receipts", json=body)
         if response.status_code >= 400:
             raise RuntimeError(f"POST /receipts -> {response.status_code}: {response.text}")

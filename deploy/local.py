@@ -91,7 +91,7 @@ def _wait_ready(settings: Settings, timeout: float = 120.0) -> None:
         time.sleep(0.5)
 
 
-def _seed_when_ready(settings: Settings, printer: Printer, seed: bool) -> None:
+def _seed_when_ready(settings: Settings, printer: Printer, seed: bool, admin_key: str) -> None:
     def say(text):
         printer.write(Message("line", text + "\n", datetime.now(), "network", None))
 
@@ -99,7 +99,7 @@ def _seed_when_ready(settings: Settings, printer: Printer, seed: bool) -> None:
         _wait_ready(settings)
         urls = {service: settings.url(service) for service in SERVICES}
         if seed:
-            created = demo.seed(urls)
+            created = demo.seed(urls, admin_key)
             say("demo network seeded (Dazio, Morbegno, Talamona)" if created else "demo network already there")
         say("the network is up:")
         for service in SERVICES:
@@ -128,14 +128,14 @@ def main(argv: list[str] | None = None) -> int:
         signing_key=signing_key(var_dir),
     )
     migrate_all(settings)
-    _first_admin_key(settings)
+    admin_key = _first_admin_key(settings)
 
     printer = Printer(sys.stdout)
     manager = Manager(printer)
     env = environment(settings)
     for name, command in process_commands(settings).items():
         manager.add_process(name, shlex.join(command), env=env, cwd=str(ROOT))
-    threading.Thread(target=_seed_when_ready, args=(settings, printer, not args.no_seed), daemon=True).start()
+    threading.Thread(target=_seed_when_ready, args=(settings, printer, not args.no_seed, admin_key), daemon=True).start()
     try:
         manager.loop()
     finally:

@@ -24,7 +24,11 @@ def main() -> int:
                 print(f"{service} at {url} is not ready", file=sys.stderr)
                 return 1
             time.sleep(1)
-    print("demo network seeded" if demo.seed(urls) else "demo network already there")
+    api_key = os.environ.get("SP_API_KEY")
+    if not api_key:
+        print("set SP_API_KEY to an administrator key (flask --app services.identity.app keys create-admin)", file=sys.stderr)
+        return 2
+    print("demo network seeded" if demo.seed(urls, api_key) else "demo network already there")
     return 0
 
 

@@ -51,3 +51,15 @@ def test_compose_runs_every_process_of_the_network_plus_its_infrastructure(compo
 def test_redis_keeps_every_event_on_disk_and_never_evicts():
     text = (ROOT / "docker-compose.yml").read_text()
     assert '"--appendonly", "yes"' in text and '"--maxmemory-policy", "noeviction"' in text
+
+
+def test_each_container_gets_only_its_own_services_credentials(compose):
+    import yaml
+
+    services = yaml.safe_load(_config(compose))["services"]
+    for name, definition in services.items():
+        if name in ("migrate", "redis", "postgres", "demo-seed"):
+            continue
+        owner = name.split("-")[0].upper()
+        credentials = [key for key in definition.get("environment", {}) if key.endswith(("_DATABASE_URL", "_REDIS_URL"))]
+        assert credentials and all(key.startswith(f"{owner}_") for key in credentials), (name, credentials)
