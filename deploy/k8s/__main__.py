@@ -44,6 +44,11 @@ def _env(service: str, *, signing_key: bool = False) -> list[dict]:
             "name": f"{service.upper()}_DATABASE_URL",
             "valueFrom": {"secretKeyRef": {"name": "selling-places-databases", "key": service}},
         },
+        # the service's own Redis ACL user (see deploy/redis_acl.py): only its streams and keys
+        {
+            "name": f"{service.upper()}_REDIS_URL",
+            "valueFrom": {"secretKeyRef": {"name": "selling-places-redis", "key": service}},
+        },
         {"name": "AUTH_PUBLIC_KEY_FILE", "value": "/var/run/selling-places/auth/public-key.pem"},
     ]
     if service == "notifications":
@@ -148,7 +153,7 @@ def _autoscaler(name: str, maximum: int) -> dict:
 
 
 def _migrations() -> dict:
-    env = [e for service in SERVICES for e in _env(service)[:1]]
+    env = [e for service in SERVICES for e in _env(service)[:2]]
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
