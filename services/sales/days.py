@@ -148,7 +148,7 @@ def day_report(*, session: Session, selling_place_id: uuid.UUID, business_date: 
         )
         .join(Receipt, Receipt.id == Refund.receipt_id)
         .where(*refunds_in_day)
-        .order_by(Refund.refunded_at, Refund.id)
+        .order_by(Refund.refunded_at, Refund.recorded_at)
     ):
         sections[refund.after_close].add_refund(refund._asdict())
     for row in session.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timezone
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -61,7 +62,7 @@ def refund_receipt(*, session: Session, receipt_id: uuid.UUID, refund: dict) -> 
             raise RefundConflict()
         return existing, False
 
-    refunded_at = refund.get("refunded_at") or utcnow()
+    refunded_at = refund["refunded_at"].astimezone(timezone.utc) if "refunded_at" in refund else utcnow()
     if refunded_at < receipt.sold_at:
         raise Refused(("refunded_at",), "A refund cannot come before the sale it gives back.")
     lines = _refund_lines(receipt, refund, _refunded_so_far(session, receipt_id))
@@ -187,4 +188,6 @@ def get_refund(*, session: Session, refund_id: uuid.UUID) -> Refund | None:
 
 def refunds_of(*, session: Session, receipt_id: uuid.UUID) -> list[Refund]:
     """The refunds of a receipt, oldest first."""
-    return list(session.scalars(sa.select(Refund).where(Refund.receipt_id == receipt_id).order_by(Refund.refunded_at, Refund.id)))
+    return list(
+        session.scalars(sa.select(Refund).where(Refund.receipt_id == receipt_id).order_by(Refund.refunded_at, Refund.recorded_at))
+    )
