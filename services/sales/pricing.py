@@ -13,6 +13,8 @@ from services.sales.models import CatalogueProduct, CatalogueSellingPlace
 
 DEFAULT_TIMEZONE = "Europe/Rome"
 STANDARD_VAT = Decimal(22)
+#: the largest amount the event contract carries (and far beyond any village shop's receipt)
+MAX_AMOUNT = Decimal(10) ** 10
 
 
 class Unpriceable(Refused):
@@ -35,6 +37,9 @@ def price_receipt(receipt: dict, catalogue: Catalogue) -> tuple[dict, list[dict]
     lines = [_price_line(index, line, catalogue, sold_at) for index, line in enumerate(receipt["lines"])]
     for line, vat in zip(lines, money.line_vats([(line["gross"], line["vat_rate"]) for line in lines]), strict=True):
         line["vat"] = vat
+    total = sum((line["gross"] for line in lines), money.ZERO)
+    if total >= MAX_AMOUNT:
+        raise Unpriceable(("lines",), "The receipt's total is beyond what a till can ring up.")
     row = {
         "id": receipt["receipt_id"],
         "selling_place_id": receipt["selling_place_id"],
@@ -44,7 +49,7 @@ def price_receipt(receipt: dict, catalogue: Catalogue) -> tuple[dict, list[dict]
         "sold_at": sold_at,
         "business_date": business_date(sold_at, place),
         "payment_method": receipt["payment_method"],
-        "total": sum((line["gross"] for line in lines), money.ZERO),
+        "total": total,
         "vat_total": sum((line["vat"] for line in lines), money.ZERO),
         "flagged": place is None or any(line["flagged"] for line in lines),
         "fiscal_document": receipt.get("fiscal_document"),
@@ -64,6 +69,8 @@ def _price_line(index: int, line: dict, catalogue: Catalogue, sold_at: datetime)
     gross = money.line_gross(line["quantity"], unit_price, line["discount"])
     if gross < 0:
         raise Unpriceable(("lines", index, "discount"), "The discount is larger than the line's amount.")
+    if gross >= MAX_AMOUNT:
+        raise Unpriceable(("lines", index, "quantity"), "The line's amount is beyond what a till can ring up.")
     # What the till printed wins; otherwise the catalogue; an unknown product without either is
     # taxed at the standard rate and flagged, so a person checks it.
     vat_rate = line["vat_rate"] if line["vat_rate"] is not None else (product.vat_rate if product else STANDARD_VAT)
