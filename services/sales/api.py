@@ -41,6 +41,13 @@ class Receipts(MethodView):
             recorded, created = service.record_receipt(session=session, receipt=receipt)
         return recorded, 201 if created else 200
 
+    @blp.arguments(schemas.ReceiptQuery, location="query")
+    @blp.response(200, schemas.ReceiptOut(many=True))
+    def get(self, query):
+        """Receipts, newest first: of a selling place, of a day, or those with a line to review (flagged)."""
+        with get_db().transaction() as session:
+            return service.find_receipts(session=session, **query)
+
 
 @blp.route("/receipts/batch")
 class ReceiptBatch(MethodView):

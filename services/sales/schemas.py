@@ -104,6 +104,13 @@ class ReceiptOut(Schema):
     lines = fields.List(fields.Nested(ReceiptLineOut))
 
 
+class ReceiptQuery(Schema):
+    selling_place_id = fields.UUID(load_default=None)
+    business_date = fields.Date(load_default=None)
+    flagged = fields.Boolean(load_default=None, metadata={"description": "true: only receipts with a line to review."})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
 class ReceiptResultOut(Schema):
     index = fields.Integer(metadata={"description": "The receipt's place in the batch, from 0."})
     receipt_id = fields.UUID(allow_none=True)

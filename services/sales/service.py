@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -210,6 +211,20 @@ def _sale_recorded(receipt: dict, lines: list[dict]) -> Event:
         village_id=receipt["village_id"],
         trace_id=tracing.current_trace_id() or tracing.new_trace_id(),
     )
+
+
+def find_receipts(
+    *, session: Session, selling_place_id: uuid.UUID | None, business_date: date | None, flagged: bool | None, limit: int
+) -> list[Receipt]:
+    """Receipts, newest sale first, by selling place, business day and whether they wait for review."""
+    query = sa.select(Receipt).order_by(Receipt.sold_at.desc(), Receipt.id).limit(limit)
+    if selling_place_id is not None:
+        query = query.where(Receipt.selling_place_id == selling_place_id)
+    if business_date is not None:
+        query = query.where(Receipt.business_date == business_date)
+    if flagged is not None:
+        query = query.where(Receipt.flagged.is_(flagged))
+    return list(session.scalars(query))
 
 
 def get_receipt(*, session: Session, receipt_id: uuid.UUID) -> Receipt | None:

@@ -156,3 +156,17 @@ def test_two_overlapping_batches_at_once_record_every_receipt_once(app, shop):
 def test_a_batch_that_is_not_a_list_of_receipts_is_refused_whole(client, payload, field):
     response = client.post("/receipts/batch", json=payload)
     assert response.status_code == 422 and field in response.get_json()["errors"]["json"]
+
+
+def test_the_receipts_with_a_line_to_review_can_be_listed(client, shop):
+    unknown = receipt_body(shop, lines=[{"product_id": str(uuid.uuid4()), "quantity": "1", "unit_price": "4.00"}])
+    known = receipt_body(shop, sold_at="2026-07-15T10:00:00+02:00")
+    body = client.post("/receipts/batch", json={"receipts": [unknown, known]}).get_json()
+    assert [r["flagged"] for r in body["results"]] == [True, False]
+    flagged = client.get("/receipts", query_string={"flagged": "true", "selling_place_id": shop["place"]}).get_json()
+    assert [r["receipt_id"] for r in flagged] == [unknown["receipt_id"]] and flagged[0]["lines"][0]["flagged"]
+    newest_first = client.get("/receipts", query_string={"selling_place_id": shop["place"]}).get_json()
+    assert [r["receipt_id"] for r in newest_first] == [known["receipt_id"], unknown["receipt_id"]]
+    of_the_day = client.get("/receipts", query_string={"business_date": "2026-07-15"}).get_json()
+    assert [r["receipt_id"] for r in of_the_day] == [known["receipt_id"]]
+    assert client.get("/receipts", query_string={"flagged": "maybe"}).status_code == 422
