@@ -158,7 +158,7 @@ class Day(MethodView):
 
 
 @blp.route("/selling-places/<uuid:selling_place_id>/days/<business_date>/close")
-class DayClose(MethodView):
+class DayClosing(MethodView):
     @blp.arguments(schemas.DayCloseIn)
     @blp.response(201, schemas.DayReportOut)
     @blp.alt_response(200, schema=schemas.DayReportOut, description="The day was already closed: its report")
