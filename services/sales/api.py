@@ -1,13 +1,32 @@
-"""Sales' HTTP API: the shops post their receipts here."""
+"""Sales' HTTP API: the shops post their receipts, refunds and day closes here."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
 
 from flask.views import MethodView
 from flask_smorest import abort
+from marshmallow import ValidationError, fields
 
-from backbone.web import Blueprint, get_db, invalid
-from services.sales import schemas, service
-from services.sales.models import CatalogueProduct
+from backbone.web import Blueprint, get_db
+from services.sales import catalogue, days, refunds, schemas, service
+from services.sales.errors import Conflict, NotFound, Refused
 
-blp = Blueprint("sales", __name__, description="Receipts from the selling places")
+blp = Blueprint("sales", __name__, description="Receipts, refunds and day closes from the selling places")
+
+
+@contextlib.contextmanager
+def answering_refusals(location: str = "json"):
+    """Turn a use case's refusal into its 4xx answer naming the field (nothing was written: the transaction rolled back)."""
+    try:
+        yield
+    except Conflict as error:
+        abort(409, message=error.message, errors={location: error.errors()})
+    except Refused as error:
+        abort(422, errors={location: error.errors()})
+    except NotFound as error:
+        abort(404, message=str(error))
 
 
 @blp.route("/receipts")
@@ -18,14 +37,62 @@ class Receipts(MethodView):
     @blp.alt_response(409, description="This receipt id was already used for a different sale")
     def post(self, receipt):
         """Record a sale; posting the same receipt again records nothing new."""
-        try:
-            with get_db().transaction() as session:
-                recorded, created = service.record_receipt(session=session, receipt=receipt)
-        except service.ReceiptConflict as error:
-            abort(409, message=str(error), errors={"json": {"receipt_id": ["Already used for a different sale."]}})
-        except service.Unpriceable as error:
-            invalid(error.field, error.message)
+        with answering_refusals(), get_db().transaction() as session:
+            recorded, created = service.record_receipt(session=session, receipt=receipt)
         return recorded, 201 if created else 200
+
+    @blp.arguments(schemas.ReceiptQuery, location="query")
+    @blp.response(200, schemas.ReceiptOut(many=True))
+    def get(self, query):
+        """Receipts, newest first: of a selling place, of a day, or those with a line to review (flagged)."""
+        with get_db().transaction() as session:
+            return service.find_receipts(session=session, **query)
+
+
+@blp.route("/receipts/batch")
+class ReceiptBatch(MethodView):
+    @blp.arguments(schemas.ReceiptBatchIn)
+    @blp.response(200, schemas.ReceiptBatchOut)
+    def post(self, batch):
+        """Record receipts kept by a till while offline: one result each; a bad one never rejects the others."""
+        loader = schemas.ReceiptIn()
+        results: list[dict | None] = []
+        valid: list[dict] = []
+        positions: list[int] = []
+        for index, raw in enumerate(batch["receipts"]):
+            try:
+                valid.append(loader.load(raw))
+            except ValidationError as error:
+                results.append(
+                    {"index": index, "receipt_id": _receipt_id(raw), "status": service.REJECTED, "errors": error.messages}
+                )
+                continue
+            positions.append(index)
+            results.append(None)
+        with get_db().transaction() as session:
+            outcomes = service.record_receipts(session=session, receipts=valid)
+        for index, outcome in zip(positions, outcomes, strict=True):
+            result = {"index": index, "receipt_id": outcome.receipt_id, "status": outcome.status, **outcome.summary}
+            if outcome.errors is not None:
+                result["errors"] = outcome.errors
+            results[index] = result
+        counts = {status: 0 for status in (service.CREATED, service.DUPLICATE, service.REJECTED)}
+        for result in results:
+            counts[result["status"]] += 1
+        return {
+            "created": counts[service.CREATED],
+            "duplicates": counts[service.DUPLICATE],
+            "rejected": counts[service.REJECTED],
+            "results": results,
+        }
+
+
+def _receipt_id(raw) -> uuid.UUID | None:
+    """The id of a receipt refused by validation, if it has a readable one, so the till can match the result."""
+    try:
+        return uuid.UUID(str(raw["receipt_id"]))
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return None
 
 
 @blp.route("/receipts/<uuid:receipt_id>")
@@ -40,14 +107,79 @@ class ReceiptById(MethodView):
         return receipt
 
 
+@blp.route("/receipts/<uuid:receipt_id>/refunds")
+class ReceiptRefunds(MethodView):
+    @blp.arguments(schemas.RefundIn)
+    @blp.response(201, schemas.RefundOut)
+    @blp.alt_response(200, schema=schemas.RefundOut, description="This refund was already recorded: the original")
+    @blp.alt_response(409, description="This refund id was already used for a different refund")
+    def post(self, refund, receipt_id):
+        """Give back (part of) a sale, or void it; never more than was sold, posting again records nothing new."""
+        with answering_refusals(), get_db().transaction() as session:
+            recorded, created = refunds.refund_receipt(session=session, receipt_id=receipt_id, refund=refund)
+        return recorded, 201 if created else 200
+
+    @blp.response(200, schemas.RefundOut(many=True))
+    def get(self, receipt_id):
+        """The refunds of a receipt, oldest first."""
+        with get_db().transaction() as session:
+            if service.get_receipt(session=session, receipt_id=receipt_id) is None:
+                abort(404, message="No such receipt.")
+            return refunds.refunds_of(session=session, receipt_id=receipt_id)
+
+
+@blp.route("/refunds/<uuid:refund_id>")
+class RefundById(MethodView):
+    @blp.response(200, schemas.RefundOut)
+    def get(self, refund_id):
+        """One refund with its lines."""
+        with get_db().transaction() as session:
+            refund = refunds.get_refund(session=session, refund_id=refund_id)
+        if refund is None:
+            abort(404, message="No such refund.")
+        return refund
+
+
+def _business_date(value: str):
+    try:
+        return fields.Date().deserialize(value)
+    except ValidationError as error:
+        abort(422, errors={"path": {"business_date": error.messages}})
+
+
+@blp.route("/selling-places/<uuid:selling_place_id>/days/<business_date>")
+class Day(MethodView):
+    @blp.response(200, schemas.DayReportOut)
+    def get(self, selling_place_id, business_date):
+        """A business day's Z report: so far while open; as closed, with its corrections, once closed."""
+        day = _business_date(business_date)
+        with get_db().transaction() as session:
+            return days.day_report(session=session, selling_place_id=selling_place_id, business_date=day)
+
+
+@blp.route("/selling-places/<uuid:selling_place_id>/days/<business_date>/close")
+class DayClosing(MethodView):
+    @blp.arguments(schemas.DayCloseIn)
+    @blp.response(201, schemas.DayReportOut)
+    @blp.alt_response(200, schema=schemas.DayReportOut, description="The day was already closed: its report")
+    def post(self, close, selling_place_id, business_date):
+        """Close a business day (Z report); receipts of the day recorded later are reported as corrections."""
+        day = _business_date(business_date)
+        with answering_refusals("path"), get_db().transaction() as session:
+            report, created = days.close_day(
+                session=session, selling_place_id=selling_place_id, business_date=day, closed_by=close.get("closed_by")
+            )
+        return report, 201 if created else 200
+
+
 @blp.route("/products")
 class Products(MethodView):
     @blp.arguments(schemas.ProductQuery, location="query")
     @blp.response(200, schemas.ProductOut(many=True))
     def get(self, query):
-        """The catalogue as the tills see it: find products by barcode or by name."""
+        """The catalogue as the tills see it: find products by barcode or by name, at today's price."""
         with get_db().transaction() as session:
-            return service.find_products(session=session, **query)
+            return catalogue.find_products(session=session, **query)
 
 
 @blp.route("/products/<uuid:product_id>")
@@ -56,7 +188,7 @@ class ProductById(MethodView):
     def get(self, product_id):
         """One product as the tills see it."""
         with get_db().transaction() as session:
-            product = session.get(CatalogueProduct, product_id)
+            product = catalogue.get_product(session=session, product_id=product_id)
         if product is None:
             abort(404, message="No such product here (yet).")
         return product

@@ -170,3 +170,25 @@ def producer_stock(network: Network, shop: dict) -> list[dict]:
     response = network.get("inventory", f"/producers/{shop['producer']['id']}/stock")
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def offline_receipt(shop: dict, sold_at: datetime, quantity: str = "1") -> dict:
+    """A receipt a till kept while offline, sold at `sold_at`."""
+    return {
+        "receipt_id": str(uuid.uuid4()),
+        "selling_place_id": shop["place"]["id"],
+        "till_id": "till-offline",
+        "sold_at": sold_at.isoformat(),
+        "payment_method": "cash",
+        "lines": [{"product_id": shop["product"]["id"], "quantity": quantity}],
+    }
+
+
+def upload_offline(network: Network, receipts: list) -> dict:
+    """Send what a till kept while offline in one batch; the per-receipt results."""
+    return created(network.post("sales", "/receipts/batch", {"receipts": receipts}), 200)
+
+
+def close_day(network: Network, shop: dict, business_date: str) -> dict:
+    """Close a selling place's business day (Z report)."""
+    return created(network.post("sales", f"/selling-places/{shop['place']['id']}/days/{business_date}/close", {}))

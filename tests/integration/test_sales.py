@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from backbone.events import decode
 from backbone.outbox import outbox
-from services.sales import service
+from services.sales import catalogue as sales_catalogue
 from services.sales.models import Receipt
 
 
@@ -29,12 +29,12 @@ def catalogue(app):
     """A selling place in Rome's time zone and two products, as if inventory's events had arrived."""
     place, honey, cheese = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     with app.extensions["db"].transaction() as session:
-        service.keep_selling_place(
+        sales_catalogue.keep_selling_place(
             session=session,
             data={"selling_place_id": place, "village_id": uuid.uuid4(), "name": "Bottega", "timezone": "Europe/Rome"},
         )
         for product_id, name, price, vat in ((honey, "Miele", "8.50", "10"), (cheese, "Bitto", "28.00", "4")):
-            service.keep_product(
+            sales_catalogue.keep_product(
                 session=session,
                 data={
                     "product_id": product_id,
