@@ -192,6 +192,21 @@ def upsert(session: Session, table: sa.Table, row: dict, *, key: tuple[str, ...]
     session.execute(statement)
 
 
+def insert_or_lock(session: Session, table: sa.Table, rows: list[dict], *, key: tuple[str, ...]) -> None:
+    """INSERT rows; where one exists already, lock it (and keep it as it is) instead.
+
+    Unlike ON CONFLICT DO NOTHING, which passes over a row another transaction is working on, this
+    waits for that transaction (DO UPDATE locks the row): a "this needs doing" mark written here can
+    never be consumed by a transaction that started before ours committed and so could not see why.
+    """
+    if not rows:
+        return
+    statement = _insert(session)(table)
+    first = next(column.name for column in table.columns if column.name not in key)
+    statement = statement.on_conflict_do_update(index_elements=list(key), set_={first: getattr(table.c, first)})
+    session.execute(statement, rows)
+
+
 def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict], *, returning=None):
     """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite; returns the RETURNING rows, if any.
 

@@ -101,3 +101,26 @@ def test_a_bad_report_query_is_refused_naming_the_parameter(app, query, field):
     response = app.test_client().get("/reports/daily", query_string=query)
     assert response.status_code == 422
     assert field in response.get_json()["errors"]["query"]
+
+
+def test_a_sale_stored_while_its_key_is_being_recomputed_is_not_lost(app, redis_client):
+    # given a day already marked dirty by an earlier sale
+    producer = uuid.uuid4()
+    place = uuid.uuid4()
+    first, late = (sale_recorded(producer_id=producer, selling_place_id=place) for _ in range(2))
+    deliver(app, redis_client, first)
+    db = app.extensions["db"]
+    # when a consumer has stored another sale of that day but not yet committed ...
+    with app.app_context(), db.transaction() as consumer_session:
+        from services.reporting.consumers import HANDLERS
+
+        HANDLERS["SaleRecorded"](consumer_session, [late])
+        # ... and a recomputation runs meanwhile
+        with db.transaction() as worker_session:
+            service.recompute_dirty(session=worker_session)
+    # then, once both are done, the next recomputation still counts both sales
+    with db.transaction() as session:
+        while service.recompute_dirty(session=session):
+            pass
+    report = _report(app, "producer", str(producer))
+    assert _totals(report)[:2] == (Decimal("2"), Decimal("17.00")) and report["pending_keys"] == 0
