@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from backbone.db import insert_ignoring_conflicts, upsert, utcnow
+from backbone.db import insert_ignoring_conflicts, insert_or_lock, upsert, utcnow
 from backbone.events import Event
 from services.reporting.models import (
     UNATTRIBUTED_PRODUCER,
@@ -69,7 +69,9 @@ def mark_dirty(session: Session, keys: set[tuple[str, str, date]]) -> int:
     """Mark aggregate keys (dimension, key, day) for recomputation; returns how many were given."""
     now = utcnow()
     rows = [{"dimension": d, "key": k, "business_date": day, "since": now} for d, k, day in sorted(keys)]
-    insert_ignoring_conflicts(session, DirtyKey.__table__, rows)
+    # Not DO NOTHING: a recomputation holding this key must finish before we mark it again, else it
+    # could clear the mark without seeing our (not yet committed) facts.
+    insert_or_lock(session, DirtyKey.__table__, rows, key=("dimension", "key", "business_date"))
     return len(rows)
 
 
