@@ -2,9 +2,9 @@
 
 import sys
 
-from benchmarks import pipeline
+from benchmarks import pipeline, sales_batch
 
-BENCHMARKS = {"pipeline": pipeline.main}
+BENCHMARKS = {"pipeline": pipeline.main, "sales_batch": sales_batch.main}
 
 
 def main() -> int:
