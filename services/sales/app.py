@@ -17,6 +17,7 @@ def create_app(config: dict | None = None):
         migrations=Path(__file__).parent / "migrations",
         handlers=HANDLERS,
         publishes=True,
+        secured=True,
     )
     register_api(app, blp)
     return app

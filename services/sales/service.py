@@ -226,10 +226,16 @@ def _sale_recorded(receipt: dict, lines: list[dict]) -> Event:
 
 
 def find_receipts(
-    *, session: Session, selling_place_id: uuid.UUID | None, business_date: date | None, flagged: bool | None, limit: int
+    *,
+    session: Session,
+    selling_place_id: uuid.UUID | None,
+    business_date: date | None,
+    flagged: bool | None,
+    limit: int,
+    visible=sa.true(),
 ) -> list[Receipt]:
-    """Receipts, newest sale first, by selling place, business day and whether they wait for review."""
-    query = sa.select(Receipt).order_by(Receipt.sold_at.desc(), Receipt.id).limit(limit)
+    """Receipts the caller may see (`visible`), newest sale first, by selling place, day and review flag."""
+    query = sa.select(Receipt).where(visible).order_by(Receipt.sold_at.desc(), Receipt.id).limit(limit)
     if selling_place_id is not None:
         query = query.where(Receipt.selling_place_id == selling_place_id)
     if business_date is not None:
