@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 
 from backbone.db import migrate
+from backbone.web import allow
 from tests.conftest import ROOT, SERVICES, migrations_of
 
 
@@ -39,6 +40,7 @@ def test_an_unexpected_error_is_a_json_500_without_a_trace(make_app):
     app = make_app("reporting")
 
     @app.get("/boom")
+    @allow()  # reporting is secured: the test client is an administrator
     def boom():
         raise RuntimeError("secret internals")
 
