@@ -40,6 +40,7 @@ POLICY = {
     ("get", "/producers/{producer_id}/statements"): {"province_analyst", "producer"},
     ("get", "/producers/{producer_id}/statements/{statement_id}/pdf"): {"province_analyst", "producer"},
     ("get", "/producers/{producer_id}/sales"): {"province_analyst", "producer"},
+    ("get", "/audit"): set(),
 }
 SCOPED_ROLES = {
     "clerk": "selling_place_id",
