@@ -170,3 +170,9 @@ def producer_stock(network: Network, shop: dict) -> list[dict]:
     response = network.get("inventory", f"/producers/{shop['producer']['id']}/stock")
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def issue_key(network: Network, role: str, **scope: str) -> str:
+    """An API key for `role` acting for one selling place, village or producer, issued by the administrator."""
+    body = {"role": role, "label": f"e2e {role}", **scope}
+    return created(network.post("identity", "/keys", body))["api_key"]
