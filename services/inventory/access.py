@@ -179,5 +179,9 @@ def own_village(principal: Principal, body: dict, field: str) -> None:
 
 
 def scope_village(principal: Principal) -> uuid.UUID | None:
-    """The village a caller's imports must stay in; None for an administrator."""
-    return None if principal.role == ADMINISTRATOR else principal.village_id
+    """The village a caller's imports must stay in: None for an administrator, Forbidden for a role without one."""
+    if principal.role == ADMINISTRATOR:
+        return None
+    if principal.role == VILLAGE_OPERATOR:
+        return principal.village_id
+    raise Forbidden("Only administrators and village operators import the catalogue.")

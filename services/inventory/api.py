@@ -92,6 +92,14 @@ def may_change(model, object_id, what: str, *, visible, managed):
     return check
 
 
+def _in_own_village(body: dict, field: str) -> None:
+    """A village operator's new place or producer is in their own village: 403 if the body names another."""
+    try:
+        access.own_village(current_principal(), body, field)
+    except access.Forbidden as error:
+        abort(403, message=error.message)
+
+
 def _priced(products):
     with get_db().transaction() as session:
         return service.priced(session, products)
@@ -146,9 +154,8 @@ class SellingPlaces(MethodView):
     @blp.response(201, schemas.SellingPlaceOut)
     def post(self, body):
         """Open a selling place in a village (a village operator's own)."""
-        return run(
-            service.register_selling_place, guard=lambda _: access.own_village(current_principal(), body, "village_id"), **body
-        )
+        _in_own_village(body, "village_id")
+        return run(service.register_selling_place, **body)
 
 
 @blp.route("/selling-places/<uuid:selling_place_id>")
@@ -174,9 +181,8 @@ class Producers(MethodView):
     @blp.response(201, schemas.ProducerOut)
     def post(self, body):
         """Register a producer: one identity in every village (a village operator's are at home in their village)."""
-        return run(
-            service.register_producer, guard=lambda _: access.own_village(current_principal(), body, "home_village_id"), **body
-        )
+        _in_own_village(body, "home_village_id")
+        return run(service.register_producer, **body)
 
 
 def _change_producer(producer_id, changes: dict):
@@ -308,12 +314,14 @@ class Imports(MethodView):
 
         A village operator imports for their own village: producers at home there, products of its producers.
         """
+        try:
+            village_id = access.scope_village(current_principal())
+        except access.Forbidden as error:
+            abort(403, message=error.message)
         content = {name: upload.read() for name, upload in files.items() if upload is not None}
         try:
             with get_db().transaction() as session:
-                imported = imports.import_catalogue(
-                    session=session, village_id=access.scope_village(current_principal()), **content
-                )
+                imported = imports.import_catalogue(session=session, village_id=village_id, **content)
                 # read everything before a dry run rolls back (which would expire the objects)
                 result = {
                     "dry_run": query["dry_run"],
