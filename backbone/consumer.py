@@ -265,15 +265,16 @@ class Consumer:
             for type_, run in groupby(todo, key=lambda event: event.type):
                 handler = self.handlers[type_]
                 if getattr(handler, "batch", False):
-                    handler(session, list(run))
+                    events = list(run)
+                    with tracing.applying_batch([e.traceparent for e in events], f"apply {type_} x{len(events)}"):
+                        handler(session, events)
                     continue
                 for event in run:
-                    token = tracing.bind_trace_id(event.trace_id)
-                    try:
-                        with structlog.contextvars.bound_contextvars(event_id=str(event.event_id), trace_id=event.trace_id):
-                            handler(session, event)
-                    finally:
-                        tracing.reset_trace_id(token)
+                    with (
+                        tracing.continuing(event.traceparent, event.trace_id, f"apply {event.type}"),
+                        structlog.contextvars.bound_contextvars(event_id=str(event.event_id), trace_id=event.trace_id),
+                    ):
+                        handler(session, event)
             applied = len(todo)
         self.applied += applied
         self.duplicates += len(work) - applied

@@ -8,6 +8,7 @@ column types below keep money exact on both: NUMERIC on PostgreSQL, scaled integ
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -116,8 +117,11 @@ def utcnow() -> datetime:
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Run `callback` once the transaction of `session` has committed (never if it rolls back)."""
-    session.info.setdefault("after_commit", []).append(callback)
+    """Run `callback` once the transaction of `session` has committed (never if it rolls back).
+
+    It runs in the context it was registered in (the trace of the event or request that asked for it).
+    """
+    session.info.setdefault("after_commit", []).append((contextvars.copy_context(), callback))
 
 
 class Database:
@@ -152,9 +156,9 @@ class Database:
             callbacks = session.info.pop("after_commit", [])
         finally:
             session.close()
-        for callback in callbacks:
+        for context, callback in callbacks:
             try:
-                callback()
+                context.run(callback)
             except Exception:  # the transaction is committed: a failed nudge must not undo that
                 log.exception("after-commit callback failed", callback=getattr(callback, "__name__", repr(callback)))
 

@@ -113,6 +113,8 @@ class Event:
     selling_place_id: uuid.UUID | None = None
     village_id: uuid.UUID | None = None
     trace_id: str = ""
+    #: the W3C traceparent of the work that produced the event: its consumers continue that trace
+    traceparent: str | None = None
 
     @property
     def stream(self) -> str:
@@ -133,6 +135,7 @@ class EnvelopeSchema(Schema):
     selling_place_id = fields.UUID(allow_none=True, load_default=None)
     village_id = fields.UUID(allow_none=True, load_default=None)
     trace_id = fields.String(required=True)
+    traceparent = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=100))
     data = fields.Dict(required=True)
 
 
@@ -147,14 +150,25 @@ def new_event(
     occurred_at: datetime | None = None,
     selling_place_id: uuid.UUID | None = None,
     village_id: uuid.UUID | None = None,
+    caused_by: Event | None = None,
 ) -> Event:
-    """Build an event at the newest version of its type, refusing a payload that breaks the contract."""
+    """Build an event at the newest version of its type, refusing a payload that breaks the contract.
+
+    `caused_by`: the event being applied that makes this one happen (when a batch is applied at
+    once, the current trace is the batch's): the new event continues that event's trace.
+    """
     contract = event_type(type)
     try:
         loaded = contract.schema.load(contract.schema.dump(data))
     except ValidationError as error:
         raise InvalidEvent(f"{type}: {error.messages}") from error
     now = _now()
+    if caused_by is not None:
+        trace_id = caused_by.trace_id or tracing.new_trace_id()
+        traceparent = tracing.child_of(caused_by.traceparent, trace_id)
+    else:
+        trace_id = tracing.current_trace_id() or tracing.new_trace_id()
+        traceparent = tracing.current_traceparent() or tracing.traceparent_of(trace_id)
     return Event(
         type=type,
         data=loaded,
@@ -164,7 +178,8 @@ def new_event(
         recorded_at=now,
         selling_place_id=selling_place_id,
         village_id=village_id,
-        trace_id=tracing.current_trace_id() or tracing.new_trace_id(),
+        trace_id=trace_id,
+        traceparent=traceparent,
     )
 
 
@@ -182,6 +197,7 @@ def encode(event: Event) -> str:
             "selling_place_id": str(event.selling_place_id) if event.selling_place_id else None,
             "village_id": str(event.village_id) if event.village_id else None,
             "trace_id": event.trace_id,
+            "traceparent": event.traceparent,
             "data": contract.schema.dump(event.data),
         },
         separators=(",", ":"),

@@ -6,11 +6,23 @@ import sys
 import structlog
 
 
+def _trace_id(_logger, _method, event: dict) -> dict:
+    # every line names the trace it belongs to: a request, an event being applied, a task
+    if "trace_id" not in event:
+        from backbone import tracing
+
+        trace_id = tracing.current_trace_id()
+        if trace_id:
+            event["trace_id"] = trace_id
+    return event
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Send structlog and the standard library's logging as JSON lines to stderr."""
     numeric = logging.getLevelName(level.upper()) if isinstance(level, str) else level
     shared = [
         structlog.contextvars.merge_contextvars,
+        _trace_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]

@@ -48,7 +48,17 @@ def celery_init_app(app: Flask, *, queue: str, beat_schedule: dict | None = None
     celery_app.conf.update(app.config.get("CELERY", {}))
     app.extensions["celery"] = celery_app
     _count_tasks(app, celery_app)
+    _trace_tasks()
     return celery_app
+
+
+def _trace_tasks() -> None:
+    """Carry the trace of the work that queued a task into the task (once per process)."""
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+
+    instrumentor = CeleryInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
 
 
 def _count_tasks(app: Flask, celery_app: Celery) -> None:

@@ -20,6 +20,7 @@ from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields
+from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import Conflict as _conflict
@@ -117,6 +118,9 @@ def create_service_app(
 ) -> Flask:
     """Build the common shell of a service app; the caller registers its blueprints with `register_api`."""
     app = Flask(import_name, instance_path=str(Path(os.environ.get("SP_VAR_DIR", "var")).resolve()))
+    # First, so its span (continuing the caller's traceparent) is current in every other hook.
+    tracing.configure(service)
+    FlaskInstrumentor().instrument_app(app, excluded_urls="health/,metrics,openapi.json,docs")
     app.json = ExactJSONProvider(app)
     app.config.from_object(Defaults)
     app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / (service + '.db')}"
@@ -220,7 +224,7 @@ def _trace_id_from_headers() -> str | None:
 
 
 def _bind_request_context():
-    trace_id = _trace_id_from_headers() or tracing.new_trace_id()
+    trace_id = tracing.current_trace_id() or _trace_id_from_headers() or tracing.new_trace_id()
     g.trace_token = tracing.bind_trace_id(trace_id)
     structlog.contextvars.bind_contextvars(trace_id=trace_id, path=request.path, method=request.method)
 

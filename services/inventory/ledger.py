@@ -41,6 +41,8 @@ class Move:
     cause: str
     reference: uuid.UUID | None
     event_id: uuid.UUID | None = None
+    #: the event being applied that caused the move (its alerts continue that event's trace)
+    cause_event: Event | None = None
     reason: str | None = None
     occurred_at: datetime | None = None
     #: set once applied
@@ -172,7 +174,7 @@ def _signal_event(signal: domain.Signal, move: Move, level: domain.Level, demand
         }
     elif signal is domain.Signal.OUT:
         data |= {"crossing": level.out_crossings}
-    return event(signal.value, data, selling_place_id=move.place.id, village_id=move.place.village_id)
+    return event(signal.value, data, selling_place_id=move.place.id, village_id=move.place.village_id, caused_by=move.cause_event)
 
 
 def apply_moves(

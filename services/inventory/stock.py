@@ -389,6 +389,7 @@ def _from_sales(session: Session, batch: list[_Shelved]) -> None:
                 shelved.kind,
                 shelved.reference,
                 event_id=shelved.event.event_id,
+                cause_event=shelved.event,
                 occurred_at=shelved.occurred_at,
             )
             for line in known

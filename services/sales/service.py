@@ -198,6 +198,7 @@ def _sale_recorded(receipt: dict, lines: list[dict]) -> Event:
     catches drift without being paid for on every sale.
     """
     now = utcnow()
+    trace_id = tracing.current_trace_id() or tracing.new_trace_id()
     return Event(
         type="SaleRecorded",
         version=SALE_RECORDED.version,
@@ -221,7 +222,8 @@ def _sale_recorded(receipt: dict, lines: list[dict]) -> Event:
         recorded_at=now,
         selling_place_id=receipt["selling_place_id"],
         village_id=receipt["village_id"],
-        trace_id=tracing.current_trace_id() or tracing.new_trace_id(),
+        trace_id=trace_id,
+        traceparent=tracing.current_traceparent() or tracing.traceparent_of(trace_id),
     )
 
 

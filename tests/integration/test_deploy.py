@@ -67,7 +67,15 @@ def test_each_container_gets_only_its_own_services_credentials(compose):
 
 def test_the_development_override_example_is_valid_with_the_compose_file(compose):
     result = subprocess.run(
-        [*compose, "-f", str(ROOT / "docker-compose.yml"), "-f", str(ROOT / "docker-compose.override.example.yml"), "config", "-q"],
+        [
+            *compose,
+            "-f",
+            str(ROOT / "docker-compose.yml"),
+            "-f",
+            str(ROOT / "docker-compose.override.example.yml"),
+            "config",
+            "-q",
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

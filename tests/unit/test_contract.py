@@ -64,9 +64,10 @@ def test_the_envelope_carries_identity_time_source_and_trace():
     document = json.loads(encode(event))
     assert set(document) == {
         "event_id", "type", "version", "occurred_at", "recorded_at", "source",
-        "selling_place_id", "village_id", "trace_id", "data",
+        "selling_place_id", "village_id", "trace_id", "traceparent", "data",
     }  # fmt: skip
     assert uuid.UUID(document["event_id"]) and document["version"] == 1 and len(document["trace_id"]) == 32
+    assert document["traceparent"].split("-")[1] == document["trace_id"]
 
 
 def test_a_producer_cannot_write_an_event_that_breaks_its_schema():
