@@ -1,0 +1,93 @@
+"""The till in a real browser: sales by barcode online and offline, a reload, and every sale reaching sales once."""
+
+from decimal import Decimal
+
+import pytest
+
+from tests.web.support import restock, screenshots, shop, sign_in, until
+
+pytestmark = pytest.mark.e2e
+
+PRODUCTS = [
+    {"name": "Miele di castagno", "price": "8.50", "threshold": "3"},
+    {"name": "Bitto DOP", "price": "28.00", "unit": "kg", "vat_rate": "4"},
+    {"name": "Pizzo al tombolo", "price": "35.00", "sector": "handicraft", "vat_rate": "22"},
+]
+
+
+def receipts_at(network, place_id: str) -> list[dict]:
+    response = network.get("sales", "/receipts", params={"selling_place_id": place_id, "limit": 500})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def scan(page, code: str) -> None:
+    """What a keyboard-wedge scanner does: type the digits into the focused field, then Enter."""
+    lines = page.get_attribute("#basket", "data-lines")
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+    until(page, "lines => document.querySelector('#basket').dataset.lines !== lines", arg=lines, message="the product in the basket")
+
+
+def record(page) -> str:
+    """Ctrl+Enter: record the sale; the id of the receipt shown."""
+    shown = "() => document.querySelector('#receipt-view [data-receipt-id]')?.dataset.receiptId || null"
+    before = page.evaluate(shown)
+    page.keyboard.press("Control+Enter")
+    return until(page, f"before => ({shown})() !== before && ({shown})()", arg=before, message="a new receipt")
+
+
+def test_a_clerk_sells_by_barcode_goes_offline_reloads_and_exactly_five_sales_reach_sales(network, browser):
+    # given a shop with three products with barcodes, and a clerk's key for it
+    dazio = shop(network, products=PRODUCTS)
+    restock(network, dazio, {"Miele di castagno": "5", "Bitto DOP": "10", "Pizzo al tombolo": "4"})
+    honey, cheese, lace = (product["barcode"] for product in dazio["products"])
+    clerk_key = network.issue_key("clerk", selling_place_id=dazio["place"]["id"])
+    context = browser()
+    page = context.new_page()
+    sign_in(network, page, clerk_key, "/till")
+    until(page, "() => navigator.serviceWorker.controller !== null && document.body.dataset.catalogue === 'ready'")
+
+    # when the clerk sells three products by barcode, one sale each, online
+    online = []
+    for code in (honey, cheese, lace):
+        scan(page, code)
+        online.append(record(page))
+        page.wait_for_selector(f"#receipt-view [data-state='recorded'][data-receipt-id='{online[-1]}']")
+    assert page.text_content("#queue") == "Tutti gli scontrini sono inviati"
+    screenshots(page, "till")
+
+    # ... the network is cut, and two more sales are made
+    context.set_offline(True)
+    offline = []
+    for count, code in enumerate((honey, honey), start=1):
+        scan(page, code)
+        offline.append(record(page))
+        page.wait_for_selector(f"#queue[data-waiting='{count}']")
+    assert page.get_attribute("#receipt-view [data-state]", "data-state") == "waiting"
+    # ... a sale is being rung up when the page is reloaded
+    scan(page, lace)
+    page.fill("#fiscal-document", "0042-0007")
+    screenshots(page, "till-offline")
+    page.reload()
+    page.wait_for_selector("body[data-ready='true']")
+
+    # then nothing was lost: two receipts wait, the basket and what was typed are still there
+    assert page.get_attribute("#queue", "data-waiting") == "2"
+    assert page.get_attribute("#basket", "data-lines") == "1"
+    assert page.input_value("#fiscal-document") == "0042-0007"
+    assert len(receipts_at(network, dazio["place"]["id"])) == 3
+
+    # when the network returns, the two kept receipts are sent, once
+    context.set_offline(False)
+    page.wait_for_selector("#queue[data-waiting='0']", timeout=30_000)
+
+    # then exactly five sales reached sales: the three online and the two kept offline
+    recorded = receipts_at(network, dazio["place"]["id"])
+    assert sorted(receipt["receipt_id"] for receipt in recorded) == sorted(online + offline)
+    by_id = {receipt["receipt_id"]: receipt for receipt in recorded}
+    assert [by_id[receipt_id]["total"] for receipt_id in online] == ["8.50", "28.00", "35.00"]
+    assert [by_id[receipt_id]["total"] for receipt_id in offline] == ["8.50", "8.50"]
+    assert {receipt["till_id"] for receipt in recorded} == {page.input_value("#till-id")}
+    assert sum(Decimal(receipt["total"]) for receipt in recorded) == Decimal("88.50")
+    assert not browser.errors, browser.errors
