@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.support import wait_for
 from tests.web.support import restock, screenshots, shop, sign_in, until
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +38,7 @@ def record(page) -> str:
     return until(page, f"before => ({shown})() !== before && ({shown})()", arg=before, message="a new receipt")
 
 
-def test_a_clerk_sells_by_barcode_goes_offline_reloads_and_exactly_five_sales_reach_sales(network, browser):
+def test_a_clerk_sells_offline_and_online_exactly_five_sales_reach_sales_and_the_producer_sees_low_stock(network, browser):
     # given a shop with three products with barcodes, and a clerk's key for it
     dazio = shop(network, products=PRODUCTS)
     restock(network, dazio, {"Miele di castagno": "5", "Bitto DOP": "10", "Pizzo al tombolo": "4"})
@@ -90,4 +91,25 @@ def test_a_clerk_sells_by_barcode_goes_offline_reloads_and_exactly_five_sales_re
     assert [by_id[receipt_id]["total"] for receipt_id in offline] == ["8.50", "8.50"]
     assert {receipt["till_id"] for receipt in recorded} == {page.input_value("#till-id")}
     assert sum(Decimal(receipt["total"]) for receipt in recorded) == Decimal("88.50")
+
+    # when the honey's producer opens the portal (3 of 5 jars sold: the threshold of 3 was reached, 2 are left)
+    producer_key = network.issue_key("producer", producer_id=dazio["producers"]["agri-food"]["id"])
+    portal = browser(locale="en-GB").new_page()
+    sign_in(network, portal, producer_key, "/producer")
+    honey_id = dazio["products"][0]["id"]
+
+    # then the low-stock alert the sales caused is there, and the goods list says the honey runs low
+    def alerted():
+        portal.click("#refresh")
+        portal.wait_for_selector("body[data-ready='true']")
+        return portal.locator(f"#alert-list li[data-kind='low_stock'][data-product-id='{honey_id}']").count() == 1
+
+    wait_for(alerted, timeout=60, interval=1, message="the low-stock alert in the portal")
+    alert = portal.text_content(f"#alert-list li[data-product-id='{honey_id}']")
+    assert "Low stock: Miele di castagno at Bottega di Dazio (Dazio)" in alert and "3 left" in alert, alert
+    row = portal.locator(f"#goods-table tr[data-product-id='{honey_id}']")
+    assert row.get_attribute("class") == "low", row.text_content()
+    cells = {cell.get_attribute("data-label"): cell.text_content() for cell in row.locator("td").all()}
+    assert cells["On the shelf"] == "2" and cells["Status"] == "Low: bring more", cells
+    screenshots(portal, "producer")
     assert not browser.errors, browser.errors

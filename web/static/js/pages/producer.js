@@ -2,7 +2,7 @@
 import { ApiError, call, download } from '../api.js';
 import { currentLanguage, onLanguageChange, t } from '../i18n.js';
 import { chooseScope, startPage } from '../shell.js';
-import { day, describe, fill, h, keepDraft, money, moment, number, quantity, showError, table, toast, today } from '../ui.js';
+import { describe, fill, h, keepDraft, money, moment, number, quantity, showError, table, toast, today } from '../ui.js';
 
 const state = { producerId: null, goods: [], places: {}, products: {} };
 const $ = (id) => document.getElementById(id);
@@ -220,6 +220,7 @@ async function savePreferences(event) {
 // -- start --------------------------------------------------------------------------------------
 
 async function refresh() {
+  document.body.dataset.ready = 'loading';
   await showGoods(); // names the products and places of the alerts
   await Promise.all([showAlerts(), showSales(), showStatements()]);
   document.body.dataset.ready = 'true';
