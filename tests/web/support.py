@@ -90,11 +90,27 @@ def sign_in(network, page, api_key: str, path: str) -> None:
     page.wait_for_selector("body[data-ready='true']", timeout=30_000)
 
 
-#: the elements that stick out of the window on the right, innermost first (what makes a page scroll sideways)
-WIDEST = """() => [...document.querySelectorAll('body *')]
-  .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 0.5)
-  .filter((element) => ![...element.children].some((child) => child.getBoundingClientRect().right > window.innerWidth + 0.5))
-  .slice(0, 5).map((element) => `${element.tagName.toLowerCase()}#${element.id}.${element.className}: ${element.textContent.slice(0, 60)}`)"""
+#: form controls nobody can name: no <label>, no aria-label(ledby), no text of their own
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  .filter((control) => control.offsetParent !== null)
+  .filter((control) => !(control.labels && control.labels.length) && !control.getAttribute('aria-label')
+    && !control.getAttribute('aria-labelledby') && !control.textContent.trim())
+  .map((control) => control.outerHTML.slice(0, 120))"""
+
+
+def assert_labelled(page) -> None:
+    """Every visible control has an accessible name (what a screen reader or voice control calls it)."""
+    unlabelled = page.evaluate(UNLABELLED)
+    assert not unlabelled, unlabelled
+
+
+#: the outermost elements that stick out of the window on the right (what makes a page scroll sideways)
+WIDEST = """() => {
+  const out = (element) => element.getBoundingClientRect().right > window.innerWidth + 0.5;
+  return [...document.querySelectorAll('body *')]
+    .filter((element) => out(element) && !out(element.parentElement))
+    .slice(0, 5).map((element) => `${element.tagName.toLowerCase()}#${element.id}.${element.className}: ${element.textContent.slice(0, 60)}`);
+}"""
 
 
 def screenshots(page, name: str) -> None:
@@ -103,7 +119,12 @@ def screenshots(page, name: str) -> None:
     size = page.viewport_size
     for kind, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
         page.set_viewport_size(viewport)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name} at {kind} width scrolls sideways by {overflow}px: {page.evaluate(WIDEST)}"
+        # charts follow a new width a frame or two later (ResizeObserver): wait for the page to fit, briefly
+        fits = "() => document.documentElement.scrollWidth <= window.innerWidth"
+        try:
+            wait_for(lambda: page.evaluate(fits), timeout=3, interval=0.1, message="the page to fit")
+        except AssertionError:
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            raise AssertionError(f"{name} at {kind} width scrolls sideways by {overflow}px: {page.evaluate(WIDEST)}") from None
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{kind}.png"), full_page=True)
     page.set_viewport_size(size)
