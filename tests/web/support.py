@@ -104,11 +104,11 @@ def assert_labelled(page) -> None:
     assert not unlabelled, unlabelled
 
 
-#: the outermost elements that stick out of the window on the right (what makes a page scroll sideways)
+#: the outermost elements that stick out of the window on the right, outside scrolling boxes (what makes a page scroll sideways)
 WIDEST = """() => {
   const out = (element) => element.getBoundingClientRect().right > window.innerWidth + 0.5;
   return [...document.querySelectorAll('body *')]
-    .filter((element) => out(element) && !out(element.parentElement))
+    .filter((element) => out(element) && !out(element.parentElement) && !element.parentElement.closest('.scroll'))
     .slice(0, 5).map((element) => `${element.tagName.toLowerCase()}#${element.id}.${element.className}: ${element.textContent.slice(0, 60)}`);
 }"""
 

@@ -89,11 +89,11 @@ export function uuid() {
 
 /**
  * A table: columns are {key, label, cell(row) -> text or node, numeric}. Rows become <tr>; an empty
- * list says so. Tables sit in a .scroll box, so a phone scrolls the table, not the page.
+ * list says so. The table sits in a .scroll box, so a phone scrolls the table, not the page.
  */
 export function table(columns, rows, { caption, empty = t('common.nothing'), rowAttributes } = {}) {
   if (!rows.length) return h('p', { class: 'subtle' }, empty);
-  return h(
+  return h('div', { class: 'scroll' }, h(
     'table',
     {},
     caption ? h('caption', {}, caption) : null,
@@ -113,7 +113,7 @@ export function table(columns, rows, { caption, empty = t('common.nothing'), row
         ),
       ),
     ),
-  );
+  ));
 }
 
 /** Say something briefly (and to screen readers). */

@@ -117,6 +117,7 @@ function wireRestock(editors) {
       result(form, h('p', { class: 'ok', 'data-delivery-id': delivery.delivery_id }, t('village.deliveryRecorded', { place: placeName(values.selling_place_id) })), stockLines(delivery.lines));
       draft.done();
       editor.clear();
+      await showCount(); // what the shelf should now hold
     } catch (error) {
       showError(error, form);
     }
@@ -248,6 +249,7 @@ function wireTransfer(editors) {
       );
       draft.done();
       editor.clear();
+      await showCount();
     } catch (error) {
       showError(error, form);
     }
