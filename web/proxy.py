@@ -49,7 +49,9 @@ def _session() -> requests.Session:
 
 
 def _problem(status: int, message: str):
-    response = jsonify({"code": status, "status": {502: "Bad Gateway", 504: "Gateway Timeout"}.get(status, "Not Found"), "message": message})
+    response = jsonify(
+        {"code": status, "status": {502: "Bad Gateway", 504: "Gateway Timeout"}.get(status, "Not Found"), "message": message}
+    )
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -113,6 +113,9 @@ WIDEST = """() => {
 }"""
 
 
+FITS = "() => document.documentElement.scrollWidth <= window.innerWidth"
+
+
 def screenshots(page, name: str) -> None:
     """The page at phone and desktop width, under tests/artifacts/screenshots; at phone width it never scrolls sideways."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -120,9 +123,8 @@ def screenshots(page, name: str) -> None:
     for kind, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
         page.set_viewport_size(viewport)
         # charts follow a new width a frame or two later (ResizeObserver): wait for the page to fit, briefly
-        fits = "() => document.documentElement.scrollWidth <= window.innerWidth"
         try:
-            wait_for(lambda: page.evaluate(fits), timeout=3, interval=0.1, message="the page to fit")
+            wait_for(lambda: page.evaluate(FITS), timeout=3, interval=0.1, message="the page to fit")
         except AssertionError:
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             raise AssertionError(f"{name} at {kind} width scrolls sideways by {overflow}px: {page.evaluate(WIDEST)}") from None

@@ -55,9 +55,14 @@ def test_the_dashboard_draws_the_reports_apis_figures_for_the_villages_chosen(ne
     dazio = shop(
         network,
         village_name="Dazio",
-        products=[{"name": "Miele", "price": "8.50"}, {"name": "Pizzo", "price": "35.00", "sector": "handicraft", "vat_rate": "22"}],
+        products=[
+            {"name": "Miele", "price": "8.50"},
+            {"name": "Pizzo", "price": "35.00", "sector": "handicraft", "vat_rate": "22"},
+        ],
     )
-    civo = shop(network, village_name="Civo", place_name="Bottega di Civo", products=[{"name": "Casera", "price": "16.50", "unit": "kg"}])
+    civo = shop(
+        network, village_name="Civo", place_name="Bottega di Civo", products=[{"name": "Casera", "price": "16.50", "unit": "kg"}]
+    )
     restock(network, dazio, {"Miele": "10", "Pizzo": "3"})
     restock(network, civo, {"Casera": "20"})
     today = datetime.now(ROME).date()
@@ -66,7 +71,13 @@ def test_the_dashboard_draws_the_reports_apis_figures_for_the_villages_chosen(ne
     honey = sell(network, dazio, 0, "2")
     sell(network, dazio, 1, "1")
     sell(network, civo, 0, "1.500")
-    created(network.post("sales", f"/receipts/{honey['receipt_id']}/refunds", {"refund_id": str(uuid.uuid4()), "lines": [{"line_no": 1, "quantity": "1"}]}))
+    created(
+        network.post(
+            "sales",
+            f"/receipts/{honey['receipt_id']}/refunds",
+            {"refund_id": str(uuid.uuid4()), "lines": [{"line_no": 1, "quantity": "1"}]},
+        )
+    )
     analyst_key = network.issue_key("province_analyst")
     villages = [dazio["village"]["id"], civo["village"]["id"]]
     base = {"from": str(last_month.replace(day=1)), "to": str(today), "village": villages}
@@ -96,17 +107,25 @@ def test_the_dashboard_draws_the_reports_apis_figures_for_the_villages_chosen(ne
     assert drawn(sectors_chart) == {(row["period"], row["sector"]): row["net_sales"] for row in by_sector["rows"]}
     assert sectors_chart["labels"] == [f"{last_month:%Y-%m}", f"{today:%Y-%m}"]
     by_village = report(network, analyst_key, **base, group_by="village", granularity="total")
-    assert drawn(page.evaluate(CHART, "chart-villages")) == {
-        ("Civo", "net_sales"): "24.75",
-        ("Dazio", "net_sales"): "52.00",
-    } == {(row["village_name"], "net_sales"): row["net_sales"] for row in by_village["rows"]}
+    assert (
+        drawn(page.evaluate(CHART, "chart-villages"))
+        == {
+            ("Civo", "net_sales"): "24.75",
+            ("Dazio", "net_sales"): "52.00",
+        }
+        == {(row["village_name"], "net_sales"): row["net_sales"] for row in by_village["rows"]}
+    )
     by_season = report(network, analyst_key, **base, group_by="sector", granularity="season")
-    assert drawn(page.evaluate(CHART, "chart-seasons")) == {(row["period"], row["sector"]): row["net_sales"] for row in by_season["rows"]}
+    assert drawn(page.evaluate(CHART, "chart-seasons")) == {
+        (row["period"], row["sector"]): row["net_sales"] for row in by_season["rows"]
+    }
     # ... and so for another figure
     page.select_option("#filters select[name='measure']", "payout")
     page.click("#filters button[type='submit']")
     page.wait_for_selector("body[data-ready='true']")
-    assert drawn(page.evaluate(CHART, "chart-sectors")) == {(row["period"], row["sector"]): row["payout"] for row in by_sector["rows"]}
+    assert drawn(page.evaluate(CHART, "chart-sectors")) == {
+        (row["period"], row["sector"]): row["payout"] for row in by_sector["rows"]
+    }
 
     # ... the indicators are those of the two villages, and the freshness is the API's watermark
     rows = page.locator("#indicator-table tbody tr")

@@ -27,7 +27,9 @@ def scan(page, code: str) -> None:
     lines = page.get_attribute("#basket", "data-lines")
     page.keyboard.type(code)
     page.keyboard.press("Enter")
-    until(page, "lines => document.querySelector('#basket').dataset.lines !== lines", arg=lines, message="the product in the basket")
+    until(
+        page, "lines => document.querySelector('#basket').dataset.lines !== lines", arg=lines, message="the product in the basket"
+    )
 
 
 def record(page) -> str:
