@@ -127,9 +127,12 @@ def test_the_dashboard_draws_the_reports_apis_figures_for_the_villages_chosen(ne
         (row["period"], row["sector"]): row["payout"] for row in by_sector["rows"]
     }
 
-    # ... the indicators are those of the two villages, and the freshness is the API's watermark
-    rows = page.locator("#indicator-table tbody tr")
-    assert sorted(rows.nth(i).locator("th").text_content() for i in range(rows.count())) == ["Civo", "Dazio"]
+    # ... the indicators (of every village: the API takes a period only) give the two villages' figures
+    for village_id, name, net_sales in ((villages[0], "Dazio", "€52.00"), (villages[1], "Civo", "€24.75")):
+        row = page.locator(f"#indicator-table tr[data-id='{village_id}']")
+        cells = {cell.get_attribute("data-label"): cell.text_content() for cell in row.locator("th, td").all()}
+        assert cells["Village"] == name and cells["Net sales"] == net_sales, cells
+    # ... and the freshness is the API's watermark
     assert page.get_attribute("#freshness", "data-watermark") == by_sector["watermark"]
     assert page.get_attribute("#freshness", "data-pending") == "0"
 

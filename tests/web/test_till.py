@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from tests.support import wait_for
-from tests.web.support import restock, screenshots, shop, sign_in, until
+from tests.web.support import assert_labelled, restock, screenshots, shop, sign_in, until
 
 pytestmark = pytest.mark.e2e
 
@@ -114,4 +114,66 @@ def test_a_clerk_sells_offline_and_online_exactly_five_sales_reach_sales_and_the
     cells = {cell.get_attribute("data-label"): cell.text_content() for cell in row.locator("td").all()}
     assert cells["On the shelf"] == "2" and cells["Status"] == "Low: bring more", cells
     screenshots(portal, "producer")
+    # ... and once marked as seen, it says so
+    portal.click(f"#alert-list li[data-product-id='{honey_id}'] button")
+    portal.wait_for_selector(f"#alert-list li.seen[data-product-id='{honey_id}']")
+    seen = network.get("notifications", "/alerts", params={"producer_id": dazio["producers"]["agri-food"]["id"]}).json()
+    assert [alert["acknowledged_at"] is not None for alert in seen] == [True]
     assert not browser.errors, browser.errors
+
+
+def test_a_manager_gives_back_a_jar_of_a_sale_and_closes_the_day_at_the_till(network, browser):
+    # given a shop with honey on the shelf, and its manager at the till
+    dazio = shop(network, products=[{"name": "Miele di tiglio", "price": "8.50"}])
+    restock(network, dazio, {"Miele di tiglio": "10"})
+    honey = dazio["products"][0]
+    manager_key = network.issue_key("manager", selling_place_id=dazio["place"]["id"])
+    page = browser(locale="en-GB").new_page()
+    sign_in(network, page, manager_key, "/till")
+    until(page, "() => document.body.dataset.catalogue === 'ready'")
+
+    # when three jars are scanned (one line of 3) and sold by card
+    for count in ("1", "2", "3"):
+        page.keyboard.type(honey["barcode"])
+        page.keyboard.press("Enter")
+        page.wait_for_selector(f"#basket-lines tr[data-product-id='{honey['id']}'] input[value='{count}']", state="attached")
+    assert page.text_content("#basket-estimate") == "€25.50"
+    page.check("#payment-form input[value='card']")
+    receipt_id = record(page)
+    page.wait_for_selector(f"#receipt-view [data-state='recorded'][data-receipt-id='{receipt_id}']")
+    assert page.get_attribute("#receipt-view [data-total]", "data-total") == "25.50"
+
+    # ... and one jar comes back, cracked but back on the shelf
+    page.click(f"#receipt-list li[data-receipt-id='{receipt_id}'] button")
+    page.fill("#refund-view input[name='quantity_1']", "1")
+    page.fill("#refund-view input[name='reason']", "cracked lid")
+    page.click("#refund-view [data-action='refund']")
+
+    # then sales gave back 8.50 and the jar is on the shelf again
+    page.wait_for_selector("#refund-view [data-refunded='8.50']")
+    refunds = network.get("sales", f"/receipts/{receipt_id}/refunds").json()
+    assert [(refund["total"], refund["reason"]) for refund in refunds] == [("8.50", "cracked lid")]
+    wait_for(lambda: on_hand(network, dazio, honey) == Decimal(8), timeout=30, message="the jar back on the shelf")
+
+    # when the manager closes the day
+    page.click("#day-form button[type='submit']")
+    page.wait_for_selector("#day-view [data-closed='false']")
+    page.click("#day-view [data-action='close-day']")
+    page.click("#day-view [data-action='confirm-close']")
+    page.wait_for_selector("#day-view [data-closed='true']")
+
+    # then the day is closed at sales with the sale and the refund
+    day = network.get("sales", f"/selling-places/{dazio['place']['id']}/days/{page.input_value('#day-date')}").json()
+    assert day["closed"] and (day["day"]["sales_total"], day["day"]["refunds_total"], day["day"]["net_total"]) == (
+        "25.50",
+        "8.50",
+        "17.00",
+    )
+    assert_labelled(page)
+    assert not browser.errors, browser.errors
+
+
+def on_hand(network, shop: dict, product: dict) -> Decimal:
+    response = network.get("inventory", f"/selling-places/{shop['place']['id']}/stock/{product['id']}")
+    assert response.status_code == 200, response.text
+    return Decimal(response.json()["on_hand"])

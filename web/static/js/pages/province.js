@@ -72,7 +72,7 @@ function showIndicators(indicators) {
         { label: t('indicator.sectorMix'), cell: mix },
       ],
       indicators.rows,
-      { empty: t('report.noSales') },
+      { empty: t('report.noSales'), rowAttributes: (row) => ({ 'data-id': level === 'village' ? row.village : row.selling_place }) },
     ),
   );
 }

@@ -1,7 +1,7 @@
 // Giving back part of a sale, or voiding it, against the original receipt's lines.
 import { call } from '../api.js';
 import { t } from '../i18n.js';
-import { describe, fill, h, money, quantity } from '../ui.js';
+import { describe, fill, h, money, quantity, uuid } from '../ui.js';
 import { quantityOf } from './basket.js';
 
 function givenBack(refunds, lineNo) {
@@ -10,10 +10,11 @@ function givenBack(refunds, lineNo) {
 }
 
 /**
- * A form to refund lines of `receipt` (or void it). The refund's id is fixed when the form opens,
- * so pressing the button twice, or again after a timeout, gives back once.
+ * A form to refund lines of `receipt` (or void it). The refund's id is fixed until it succeeds, so
+ * pressing the button twice, or again after a timeout, gives back once.
  */
 export function refundForm({ receipt, refunds, names, refundId, till, onDone }) {
+  let currentId = refundId;
   const result = h('div', { class: 'result', role: 'status', 'aria-live': 'polite' });
   const rows = receipt.lines.map((line) =>
     h(
@@ -46,9 +47,10 @@ export function refundForm({ receipt, refunds, names, refundId, till, onDone }) 
     try {
       const refund = await call('sales', `/receipts/${receipt.receipt_id}/refunds`, {
         method: 'POST',
-        body: { refund_id: refundId, till_id: till.tillId, ...(till.clerk ? { clerk: till.clerk } : {}), ...body },
+        body: { refund_id: currentId, till_id: till.tillId, ...(till.clerk ? { clerk: till.clerk } : {}), ...body },
       });
       fill(result, h('p', { class: 'ok', 'data-refunded': refund.total }, t('refund.done', { total: money(refund.total) })));
+      currentId = uuid(); // a further refund from this form is another refund
       onDone(refund);
     } catch (error) {
       fill(result, h('p', { class: 'error', role: 'alert' }, describe(error)));
