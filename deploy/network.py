@@ -84,7 +84,7 @@ def environment(settings: Settings) -> dict[str, str]:
 
 
 def process_commands(settings: Settings) -> dict[str, list[str]]:
-    """Every process of the network by name: an API per service, a bus worker per service, Celery."""
+    """Every process of the network by name: an API per service, a bus worker per service, Celery, the web pages."""
     python = sys.executable
     commands: dict[str, list[str]] = {}
     for service in SERVICES:

@@ -275,8 +275,21 @@ function showReceipt(shown) {
   );
 }
 
+let recording = false;
+
+/** Record the basket as a sale: kept on the device first, then sent. A second press meanwhile does nothing. */
 async function record(event) {
   if (event) event.preventDefault();
+  if (recording) return;
+  recording = true;
+  try {
+    await recordBasket();
+  } finally {
+    recording = false;
+  }
+}
+
+async function recordBasket() {
   const basket = state.basket;
   if (!basket.lines.length) {
     toast(t('till.emptyBasketNotice'), 'error');
@@ -388,6 +401,14 @@ async function openRefund(receiptId) {
 
 // -- start --------------------------------------------------------------------------------------
 
+/** A basket whose receipt was already kept (the page stopped between keeping it and emptying the basket) is done. */
+async function forgetRecordedBasket() {
+  const id = state.basket.receiptId;
+  if (!id) return;
+  const kept = [...(await queue.unsent()), ...(await queue.recorded())].some((receipt) => receipt.receipt_id === id);
+  if (kept) state.basket.clear();
+}
+
 function wireKeys() {
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
@@ -453,6 +474,7 @@ async function main() {
     });
   });
   wireKeys();
+  await forgetRecordedBasket();
   showBasket();
   try {
     showReceipt(JSON.parse(localStorage.getItem(LAST)));
