@@ -148,6 +148,7 @@ class Database:
         try:
             with session.begin():
                 yield session
+                _audit(session)
             callbacks = session.info.pop("after_commit", [])
         finally:
             session.close()
@@ -164,6 +165,35 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _audit(session: Session) -> None:
+    """Record who made this write, in the write's own transaction (once per request)."""
+    from flask import g, has_request_context, request
+
+    if not has_request_context() or request.method not in WRITES or g.get("audited"):
+        return
+    principal = g.get("principal")
+    if principal is None:
+        return  # not signed in: the token exchange itself, or a service that checks no tokens
+    from backbone import tracing
+    from backbone.outbox import audit_log
+
+    session.execute(
+        audit_log.insert().values(
+            at=utcnow(),
+            key_id=principal.key_id,
+            role=principal.role,
+            method=request.method,
+            path=request.path[:500],
+            endpoint=(request.endpoint or "")[:100],
+            trace_id=tracing.current_trace_id(),
+        )
+    )
+    g.audited = True
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

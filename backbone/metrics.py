@@ -50,7 +50,7 @@ class ServiceCollector:
 
     def __init__(self, app: Flask, extra: list[Callable[[], list]] | None = None):
         self.app = app
-        self.extra = extra or []
+        self.extra = extra if extra is not None else []  # the app's own list: gauges registered later count
 
     def collect(self):
         app = self.app
@@ -72,8 +72,11 @@ class ServiceCollector:
         except Exception:  # noqa: BLE001 - a scrape must not fail because the database does
             pass
         for gauges in self.extra:
-            with app.app_context():
-                yield from gauges()
+            try:
+                with app.app_context():
+                    yield from list(gauges())
+            except Exception:  # noqa: BLE001 - one failing figure must not fail the scrape
+                pass
 
     def _counters(self, client, prefix, service):
         for name, (help_text, labels) in COUNTERS.items():
@@ -100,6 +103,11 @@ class ServiceCollector:
             "Events parked in this service's dead-letter stream",
             value=client.xlen(streams.dead_letter_key(prefix, service)),
         )
+
+
+def register_gauges(app: Flask, gauges: Callable[[], list]) -> None:
+    """Add a service's own scrape-time figures (a function returning metric families) to its /metrics."""
+    app.extensions.setdefault("metrics_gauges", []).append(gauges)
 
 
 def init_metrics(app: Flask) -> None:

@@ -44,6 +44,23 @@ processed_event = sa.Table(
 )
 
 
+#: every write made through a service's API: who (which key, which role), when, what
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("key_id", sa.String(32), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("method", sa.String(10), nullable=False),
+    sa.Column("path", sa.String(500), nullable=False),
+    sa.Column("endpoint", sa.String(100), nullable=False),
+    sa.Column("trace_id", sa.String(64), nullable=True),
+    sa.Index("ix_audit_log_at", "at"),
+    sa.Index("ix_audit_log_key_id", "key_id", "at"),
+)
+
+
 def publish(session: Session, *events: Event) -> None:
     """Add events to the outbox inside the caller's transaction: they exist if and only if it commits."""
     if not events:

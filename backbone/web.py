@@ -150,6 +150,9 @@ def create_service_app(
         api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
         app.before_request(_authenticate)
         _limit_rates(app)  # after authentication: limits count per API key
+        from backbone.audit import blp as audit_blp
+
+        api.register_blueprint(audit_blp)
     app.after_request(_expose_trace_id)
     app.teardown_request(_unbind_request_context)
 

@@ -50,6 +50,8 @@ class Settings:
     signing_key: str | None = None
     #: a Redis URL per service (each with its own ACL user), instead of `redis_url` for all
     redis_urls: dict[str, str] = field(default_factory=dict)
+    #: with split_bus: how many copies of each relay, consumer and Celery worker (beat always runs once)
+    replicas: int = 1
     #: extra settings for every service, as environment variables without the service prefix
     service_settings: dict[str, str] = field(default_factory=dict)
 
@@ -102,9 +104,10 @@ def process_commands(settings: Settings) -> dict[str, list[str]]:
         if not settings.split_bus:
             commands[f"{service}-bus"] = bus
             continue
-        if service in PUBLISHERS:
-            commands[f"{service}-relay"] = [*bus, "--relay", "--no-consume"]
-        commands[f"{service}-consumer"] = [*bus, "--no-relay", "--consume"]
+        for copy in _copies(settings):
+            if service in PUBLISHERS:
+                commands[f"{service}-relay{copy}"] = [*bus, "--relay", "--no-consume"]
+            commands[f"{service}-consumer{copy}"] = [*bus, "--no-relay", "--consume"]
     if WEB in settings.ports:
         # no data of its own: it serves the pages and passes their calls on, so it only needs threads
         commands[WEB] = [
@@ -116,20 +119,26 @@ def process_commands(settings: Settings) -> dict[str, list[str]]:
             "web.app:create_app()",
         ]  # fmt: skip
     for service in WORKER_SERVICES:
-        commands[f"{service}-worker"] = [
-            python, "-m", "celery", "-A", f"services.{service}.worker", "worker",
-            "--queues", service,
-            "--concurrency", str(settings.worker_concurrency),
-            "--hostname", f"{service}@%h-{settings.prefix.strip(':') or 'sp'}",
-            "--loglevel", settings.log_level,
-            "--without-gossip", "--without-mingle",
-        ]  # fmt: skip
+        for copy in _copies(settings):
+            commands[f"{service}-worker{copy}"] = [
+                python, "-m", "celery", "-A", f"services.{service}.worker", "worker",
+                "--queues", service,
+                "--concurrency", str(settings.worker_concurrency),
+                "--hostname", f"{service}{copy}@%h-{settings.prefix.strip(':') or 'sp'}",
+                "--loglevel", settings.log_level,
+                "--without-gossip", "--without-mingle",
+            ]  # fmt: skip
         commands[f"{service}-beat"] = [
             python, "-m", "celery", "-A", f"services.{service}.worker", "beat",
             "--schedule", str(settings.var_dir / f"{service}-beat-schedule"),
             "--loglevel", settings.log_level,
         ]  # fmt: skip
     return commands
+
+
+def _copies(settings: Settings) -> list[str]:
+    # the first copy keeps the plain name; the others are -2, -3, ...
+    return [""] + [f"-{n}" for n in range(2, settings.replicas + 1)] if settings.split_bus else [""]
 
 
 # -- what must exist before the processes start -------------------------------------------------

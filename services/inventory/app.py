@@ -20,6 +20,7 @@ def create_app(config: dict | None = None):
         migrations=Path(__file__).parent / "migrations",
         handlers=HANDLERS,
         publishes=True,
+        secured=True,
     )
     register_api(app, api.blp, stock_api.blp)
     app.cli.add_command(catalogue_cli)

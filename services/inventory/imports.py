@@ -8,6 +8,10 @@ What spreadsheets export is taken as it comes: comma, semicolon or tab separated
 without the byte-order mark Excel writes) or Windows-1252; decimal commas ("8,50"); "sì"/"no".
 A product names its producer by id, VAT number or name; a producer names its home village by
 ISTAT code or name.
+
+A village operator imports for their own village only: a producer's home village defaults to it, a
+row naming another village or a producer at home elsewhere is forbidden (nothing is imported), and
+producers named by name are looked for among the village's own.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ class ProductRow(schemas.ProductIn):
 ROWS = {PRODUCERS: ProducerRow, PRODUCTS: ProductRow}
 REQUIRED_COLUMNS = {PRODUCERS: ("name", "sector"), PRODUCTS: ("producer", "name", "price", "vat_rate")}
 DECIMAL_COLUMNS = {"price", "vat_rate", "reorder_threshold"}
+FOREIGN_VILLAGE = "This village is not yours: a village operator imports producers of their own village."
+FOREIGN_PRODUCER = "This producer is at home in another village: a village operator imports products of their own producers."
 
 
 class ImportRefused(Exception):
@@ -63,14 +69,25 @@ class ImportRefused(Exception):
         self.errors = errors
 
 
+class ImportForbidden(ImportRefused):
+    """Some rows name another village, or a producer at home in another: nothing was imported."""
+
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        count = sum(len(lines) for lines in errors.values())
+        self.args = (f"{count} line{'s' if count != 1 else ''} {'belong' if count != 1 else 'belongs'} to another village",)
+
+
 @dataclass
 class Imported:
     producers: list[Producer] = field(default_factory=list)
     products: list[Product] = field(default_factory=list)
     errors: dict[str, dict[int, dict]] = field(default_factory=lambda: {PRODUCERS: {}, PRODUCTS: {}})
+    #: rows that name another village than the one imported for: the import is forbidden, not just wrong
+    foreign: dict[str, dict[int, dict]] = field(default_factory=lambda: {PRODUCERS: {}, PRODUCTS: {}})
 
-    def refuse(self, file: str, line: int, column: str | tuple, message: str) -> None:
-        messages = self.errors[file].setdefault(line, {})
+    def refuse(self, file: str, line: int, column: str | tuple, message: str, *, foreign: bool = False) -> None:
+        messages = (self.foreign if foreign else self.errors)[file].setdefault(line, {})
         column = column[0] if isinstance(column, tuple) else column
         messages.setdefault(column, []).append(message)
 
@@ -165,13 +182,19 @@ def _remember_failed(failed: dict[str, int], row: dict, line: int) -> None:
         failed[_vat_digits(row["vat_number"])] = line
 
 
-def _import_producers(session: Session, rows, imported: Imported, failed: dict[str, int]) -> None:
+def _import_producers(session: Session, rows, imported: Imported, failed: dict[str, int], scope: uuid.UUID | None) -> None:
     for line, row in rows:
         details = _load(ProducerRow, row, PRODUCERS, line, imported)
         village = _village(session, row["home_village"]) if row.get("home_village") else None
+        if village is None and scope is not None:
+            # an operator's producers are at home in their village
+            village = session.get(Village, scope) or "Your village is not in the network."
+        foreign = isinstance(village, Village) and scope is not None and village.id != scope
         if isinstance(village, str):
             imported.refuse(PRODUCERS, line, "home_village", village)
-        if details is None or isinstance(village, str):
+        elif foreign:
+            imported.refuse(PRODUCERS, line, "home_village", FOREIGN_VILLAGE, foreign=True)
+        if details is None or isinstance(village, str) or foreign:
             _remember_failed(failed, row, line)
             continue
         del details["home_village"]
@@ -191,8 +214,8 @@ def _import_producers(session: Session, rows, imported: Imported, failed: dict[s
             _remember_failed(failed, row, line)
 
 
-def _producer(session: Session, reference: str, failed: dict[str, int]) -> Producer | str:
-    """The producer a product row names, or why none."""
+def _producer(session: Session, reference: str, failed: dict[str, int], scope: uuid.UUID | None) -> Producer | str:
+    """The producer a product row names, or why none; by name, only among the producers at home in `scope`."""
     try:
         producer = session.get(Producer, uuid.UUID(reference))
         return producer if producer is not None else "No producer with this id."
@@ -206,7 +229,10 @@ def _producer(session: Session, reference: str, failed: dict[str, int]) -> Produ
         if compact in failed:
             return f"The producer on line {failed[compact]} of the producers file has errors."
         return "No producer with this VAT number."
-    found = session.scalars(sa.select(Producer).where(sa.func.lower(Producer.name) == reference.lower()).limit(2)).all()
+    by_name = sa.select(Producer).where(sa.func.lower(Producer.name) == reference.lower())
+    if scope is not None:
+        by_name = by_name.where(Producer.home_village_id == scope)
+    found = session.scalars(by_name.limit(2)).all()
     if len(found) == 1:
         return found[0]
     if found:
@@ -216,12 +242,15 @@ def _producer(session: Session, reference: str, failed: dict[str, int]) -> Produ
     return "No producer with this name."
 
 
-def _import_products(session: Session, rows, imported: Imported, failed: dict[str, int]) -> None:
+def _import_products(session: Session, rows, imported: Imported, failed: dict[str, int], scope: uuid.UUID | None) -> None:
     for line, row in rows:
         details = _load(ProductRow, row, PRODUCTS, line, imported)
-        producer = _producer(session, row["producer"], failed) if row.get("producer") else None
+        producer = _producer(session, row["producer"], failed, scope) if row.get("producer") else None
         if isinstance(producer, str):
             imported.refuse(PRODUCTS, line, "producer", producer)
+        elif producer is not None and scope is not None and producer.home_village_id != scope:
+            imported.refuse(PRODUCTS, line, "producer", FOREIGN_PRODUCER, foreign=True)
+            continue
         if details is None or not isinstance(producer, Producer):
             continue
         del details["producer"]
@@ -231,18 +260,28 @@ def _import_products(session: Session, rows, imported: Imported, failed: dict[st
             imported.refuse(PRODUCTS, line, error.field, error.message)
 
 
-def import_catalogue(*, session: Session, producers: bytes | str | None = None, products: bytes | str | None = None) -> Imported:
+def import_catalogue(
+    *,
+    session: Session,
+    producers: bytes | str | None = None,
+    products: bytes | str | None = None,
+    village_id: uuid.UUID | None = None,
+) -> Imported:
     """Register every producer and product of the files, or raise ImportRefused naming each wrong row.
 
-    Producers go first, so products can name producers of the same import. On a refusal the caller's
-    transaction must roll back: the rows registered before the error are in it.
+    With `village_id` (a village operator's import) every row must belong to that village, else
+    ImportForbidden. Producers go first, so products can name producers of the same import. On a
+    refusal the caller's transaction must roll back: the rows registered before the error are in it.
     """
     imported = Imported()
     failed: dict[str, int] = {}  # producers the products may name, whose row was refused: name/VAT -> line
     if producers is not None:
-        _import_producers(session, read_rows(producers, PRODUCERS, imported), imported, failed)
+        _import_producers(session, read_rows(producers, PRODUCERS, imported), imported, failed, village_id)
     if products is not None:
-        _import_products(session, read_rows(products, PRODUCTS, imported), imported, failed)
+        _import_products(session, read_rows(products, PRODUCTS, imported), imported, failed, village_id)
+    foreign = {file: lines for file, lines in imported.foreign.items() if lines}
+    if foreign:
+        raise ImportForbidden(foreign)
     errors = {file: lines for file, lines in imported.errors.items() if lines}
     if errors:
         raise ImportRefused(errors)

@@ -55,21 +55,25 @@ def _value(on_hand: Decimal, price: Decimal | None) -> Decimal | None:
     return (on_hand * price).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def stock_of(*, session: Session, selling_place_id: uuid.UUID) -> list[dict]:
-    """Every product's stock at one selling place."""
+def stock_of(*, session: Session, selling_place_id: uuid.UUID, visible=sa.true()) -> list[dict]:
+    """Every product's stock at one selling place, of those the caller may see (`visible`)."""
     _place(session, selling_place_id)
-    stocks = session.scalars(sa.select(Stock).where(Stock.selling_place_id == selling_place_id).order_by(Stock.product_id)).all()
+    stocks = session.scalars(
+        sa.select(Stock).where(Stock.selling_place_id == selling_place_id, visible).order_by(Stock.product_id)
+    ).all()
     return describe(session, list(stocks))
 
 
-def stock_line(*, session: Session, selling_place_id: uuid.UUID, product_id: uuid.UUID) -> dict | None:
-    """One product's stock at one selling place, or None if it was never there."""
-    stock = session.get(Stock, (selling_place_id, product_id))
+def stock_line(*, session: Session, selling_place_id: uuid.UUID, product_id: uuid.UUID, visible=sa.true()) -> dict | None:
+    """One product's stock at one selling place, or None if it was never there or the caller may not see it."""
+    stock = session.scalar(
+        sa.select(Stock).where(Stock.selling_place_id == selling_place_id, Stock.product_id == product_id, visible)
+    )
     return None if stock is None else describe(session, [stock])[0]
 
 
-def producer_stock(*, session: Session, producer_id: uuid.UUID) -> list[dict]:
-    """Where a producer's goods are: their stock at every selling place, by product and place."""
+def producer_stock(*, session: Session, producer_id: uuid.UUID, visible=sa.true()) -> list[dict]:
+    """Where a producer's goods are: their stock at every selling place the caller may see, by product and place."""
     if session.get(Producer, producer_id) is None:
         raise NotFound("producer_id", "producer")
     rows = session.execute(
@@ -77,7 +81,7 @@ def producer_stock(*, session: Session, producer_id: uuid.UUID) -> list[dict]:
         .join(Product, Product.id == Stock.product_id)
         .join(SellingPlace, SellingPlace.id == Stock.selling_place_id)
         .join(Village, Village.id == SellingPlace.village_id)
-        .where(Product.producer_id == producer_id)
+        .where(Product.producer_id == producer_id, visible)
         .order_by(Product.name, Product.id, Village.name, SellingPlace.name, SellingPlace.id)
     ).all()
     described = describe(session, [stock for stock, *_ in rows])

@@ -76,9 +76,9 @@ def register_village(*, session: Session, name: str, istat_code: str, province: 
     return village
 
 
-def villages(*, session: Session, istat_code: str | None = None) -> list[Village]:
-    """The network's villages by name, or the one with `istat_code`."""
-    query = sa.select(Village).order_by(Village.name)
+def villages(*, session: Session, istat_code: str | None = None, visible=sa.true()) -> list[Village]:
+    """The network's villages the caller may see (`visible`), by name, or the one with `istat_code`."""
+    query = sa.select(Village).where(visible).order_by(Village.name)
     if istat_code is not None:
         query = query.where(Village.istat_code == istat_code)
     return list(session.scalars(query))
@@ -126,9 +126,9 @@ def register_selling_place(
     return place
 
 
-def selling_places(*, session: Session, village_id: uuid.UUID | None = None) -> list[SellingPlace]:
-    """The network's selling places by name, or those of one village."""
-    query = sa.select(SellingPlace).order_by(SellingPlace.name, SellingPlace.id)
+def selling_places(*, session: Session, village_id: uuid.UUID | None = None, visible=sa.true()) -> list[SellingPlace]:
+    """The selling places the caller may see (`visible`) by name, or those of one village."""
+    query = sa.select(SellingPlace).where(visible).order_by(SellingPlace.name, SellingPlace.id)
     if village_id is not None:
         query = query.where(SellingPlace.village_id == village_id)
     return list(session.scalars(query))
@@ -246,10 +246,15 @@ def update_producer(*, session: Session, producer_id: uuid.UUID, changes: dict) 
 
 
 def producers(
-    *, session: Session, village_id: uuid.UUID | None = None, sector: str | None = None, vat_number: str | None = None
+    *,
+    session: Session,
+    village_id: uuid.UUID | None = None,
+    sector: str | None = None,
+    vat_number: str | None = None,
+    visible=sa.true(),
 ) -> list[Producer]:
-    """The network's producers by name, optionally of one home village, sector or VAT number."""
-    query = sa.select(Producer).order_by(Producer.name, Producer.id)
+    """The producers the caller may see (`visible`) by name, optionally of one home village, sector or VAT number."""
+    query = sa.select(Producer).where(visible).order_by(Producer.name, Producer.id)
     if village_id is not None:
         query = query.where(Producer.home_village_id == village_id)
     if sector is not None:
@@ -416,9 +421,10 @@ def products(
     sku: str | None = None,
     producer_id: uuid.UUID | None = None,
     active: bool | None = None,
+    visible=sa.true(),
 ) -> list[Product]:
-    """Products by name, found by barcode, SKU, producer or whether they are still sold."""
-    query = sa.select(Product).order_by(Product.name, Product.id)
+    """The products the caller may see (`visible`) by name, found by barcode, SKU, producer or whether still sold."""
+    query = sa.select(Product).where(visible).order_by(Product.name, Product.id)
     if barcode is not None:
         query = query.where(Product.barcode == barcode)
     if sku is not None:

@@ -59,7 +59,10 @@ def _open_document(session: Session, *, id_field: str, content: dict, **row) -> 
     if inserted:
         return True
     existing = session.get(StockDocument, row["id"])
-    if existing.fingerprint not in (None, fingerprint):  # None: recorded before documents were kept
+    # None: recorded before fingerprints were kept; the kind and place must still match, so another
+    # selling place's document id never passes for a replay here
+    same_kind_and_place = (existing.kind, existing.selling_place_id) == (row["kind"], row["selling_place_id"])
+    if not same_kind_and_place or existing.fingerprint not in (None, fingerprint):
         raise Conflict(id_field, "This id was already used for a different document.")
     return False
 

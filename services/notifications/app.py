@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from backbone.metrics import register_gauges
 from backbone.tasks import celery_init_app
 from backbone.web import create_service_app, register_api
 from services.notifications.api import blp
@@ -33,4 +34,25 @@ def create_app(config: dict | None = None):
         },
     )
     register_tasks(celery, app.config)
+    register_gauges(app, delivery_gauges)
     return app
+
+
+def delivery_gauges() -> list:
+    """Alert deliveries by channel and status, read when /metrics is scraped."""
+    import sqlalchemy as sa
+    from prometheus_client.core import GaugeMetricFamily
+
+    from backbone.web import get_db
+    from services.notifications.models import Delivery
+
+    family = GaugeMetricFamily(
+        "sp_deliveries", "Alert and digest deliveries, by channel and status", labels=["channel", "status"]
+    )
+    with get_db().transaction() as session:
+        rows = session.execute(
+            sa.select(Delivery.channel, Delivery.status, sa.func.count()).group_by(Delivery.channel, Delivery.status)
+        )
+        for channel, status, count in rows:
+            family.add_metric([channel, status], count)
+    return [family]

@@ -4,19 +4,26 @@ import uuid
 
 from flask import Response, current_app
 from flask.views import MethodView
+from flask_smorest import abort
 
-from backbone.web import Blueprint, get_db, invalid
-from services.reporting import exports, reports, schemas, service
+from backbone.auth import PRODUCER, PROVINCE_ANALYST, VILLAGE_OPERATOR
+from backbone.web import Blueprint, allow, current_principal, get_db, invalid
+from services.reporting import access, exports, reports, schemas, service
 
 blp = Blueprint("reporting", __name__, description="Sales aggregates of the network")
 
 
 @blp.route("/reports/daily")
 class DailyReport(MethodView):
+    # Not for village operators: these daily tables add up every selling place of the network.
+    @allow(PROVINCE_ANALYST, PRODUCER)
     @blp.arguments(schemas.DailyReportQuery, location="query")
     @blp.response(200, schemas.DailyReport)
     def get(self, query):
-        """Daily sales per producer or per sector, with the freshness watermark."""
+        """Daily sales per producer or per sector, with the freshness watermark (a producer sees their own only)."""
+        principal = current_principal()
+        if query["group_by"] == "sector" and not access.reads_network(principal):
+            abort(403, message="A sector's daily figures mix every producer's sales: ask for group_by=producer, your own.")
         key = query["key"]
         if key is not None and query["group_by"] == "producer":
             try:
@@ -30,11 +37,15 @@ class DailyReport(MethodView):
                 date_from=query["date_from"],
                 date_to=query["date_to"],
                 key=key,
+                visible=access.daily_rows(principal, query["group_by"]),
             )
 
 
 def report_query(args: dict, **overrides) -> reports.ReportQuery:
-    """The report query of validated request arguments (the season calendar from the configuration)."""
+    """The report query of validated request arguments (the season calendar from the configuration).
+
+    Give `scope` (see `access.report_scope`) to limit it to a caller's figures.
+    """
     fields = {name: args[name] for name in ("date_from", "date_to", "granularity")}
     for name in ("group_by", "villages", "selling_places", "sectors", "producers", "compare"):
         fields[name] = tuple(args[name])
@@ -54,13 +65,18 @@ def file_response(content: bytes, file_format: str, filename: str) -> Response:
 
 @blp.route("/reports/sales")
 class SalesReport(MethodView):
+    @allow(PROVINCE_ANALYST, VILLAGE_OPERATOR, PRODUCER)
     @blp.arguments(schemas.SalesReportQuery, location="query")
     @blp.response(200, schemas.SalesReport)
     @blp.alt_response(200, description="The report as CSV or XLSX when format=csv|xlsx", content_type="text/csv")
     def get(self, args):
-        """Sales, refunds, commission, payouts and stock figures: filtered, grouped, bucketed by period, compared."""
+        """Sales, refunds, commission, payouts and stock figures: filtered, grouped, bucketed by period, compared.
+
+        A village operator's report is limited to their village, a producer's to their own goods.
+        """
+        query = report_query(args, scope=access.report_scope(current_principal()))
         with get_db().transaction() as session:
-            report = reports.sales_report(session=session, query=report_query(args))
+            report = reports.sales_report(session=session, query=query)
         if args["format"] == "json":
             return report
         if len(report["rows"]) > current_app.config["EXPORT_SYNC_MAX_ROWS"]:

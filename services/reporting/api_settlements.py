@@ -8,8 +8,9 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import abort
 
-from backbone.web import Blueprint, get_db, invalid
-from services.reporting import exports, reports, schemas, sepa, settlements, statement_pdf
+from backbone.auth import PRODUCER, PROVINCE_ANALYST
+from backbone.web import Blueprint, allow, current_principal, get_db, invalid
+from services.reporting import access, exports, reports, schemas, sepa, settlements, statement_pdf
 from services.reporting.api import file_response, report_query
 from services.reporting.tasks import _today
 
@@ -25,13 +26,17 @@ def _summary(statement) -> dict:
 
 @blp.route("/settlements")
 class Statements(MethodView):
+    # Not for village operators: a producer's statement settles their sales in every village.
+    @allow(PROVINCE_ANALYST, PRODUCER)
     @blp.arguments(schemas.MonthQuery, location="query")
     @blp.response(200, schemas.StatementSchema(many=True))
     def get(self, query):
-        """The statements issued for a month."""
+        """The statements issued for a month (a producer sees their own)."""
+        visible = access.statements(current_principal())
         with get_db().transaction() as session:
-            return [_summary(s) for s in settlements.statements(session=session, month=query["month"])]
+            return [_summary(s) for s in settlements.statements(session=session, month=query["month"], visible=visible)]
 
+    @allow()
     @blp.arguments(schemas.IssueStatements)
     @blp.response(201, schemas.StatementSchema(many=True))
     def post(self, body):
@@ -45,7 +50,7 @@ class Statements(MethodView):
 
 
 def _detail(session, statement_id, producer_id=None):
-    statement = session.get(settlements.Statement, statement_id)
+    statement = settlements.statement(session=session, statement_id=statement_id, visible=access.statements(current_principal()))
     if statement is None or (producer_id is not None and statement.producer_id != producer_id):
         abort(404, message="No such statement.")
     return statement, settlements.statement_lines(session=session, statement_id=statement_id)
@@ -53,6 +58,7 @@ def _detail(session, statement_id, producer_id=None):
 
 @blp.route("/settlements/<uuid:statement_id>")
 class StatementView(MethodView):
+    @allow(PROVINCE_ANALYST, PRODUCER)
     @blp.response(200, schemas.StatementDetail)
     def get(self, statement_id):
         """One statement with every line it settled."""
@@ -74,6 +80,7 @@ def _pdf(statement, lines, language):
 
 @blp.route("/settlements/<uuid:statement_id>/pdf")
 class StatementPdf(MethodView):
+    @allow(PROVINCE_ANALYST, PRODUCER)
     @blp.arguments(schemas.LanguageQuery, location="query")
     @blp.response(200, description="The statement as PDF", content_type="application/pdf")
     def get(self, query, statement_id):
@@ -85,6 +92,7 @@ class StatementPdf(MethodView):
 
 @blp.route("/settlements/sepa")
 class SepaFile(MethodView):
+    @allow()  # the payout file moves money: administrators only
     @blp.arguments(schemas.SepaQuery, location="query")
     @blp.response(200, description="A pain.001.001.03 credit-transfer file", content_type="application/xml")
     def get(self, query):
@@ -114,21 +122,32 @@ class SepaFile(MethodView):
 # -- what a producer sees: their own figures only -------------------------------------------------
 
 
+def _own(producer_id: uuid.UUID) -> None:
+    """Another producer's views do not exist for a producer."""
+    if not access.may_read_producer(current_principal(), producer_id):
+        abort(404, message="No such producer.")
+
+
 @blp.route("/producers/<uuid:producer_id>/statements")
 class ProducerStatements(MethodView):
+    @allow(PROVINCE_ANALYST, PRODUCER)
     @blp.response(200, schemas.StatementSchema(many=True))
     def get(self, producer_id):
         """A producer's own statements."""
+        _own(producer_id)
         with get_db().transaction() as session:
-            return [_summary(s) for s in settlements.statements(session=session, producer_id=producer_id)]
+            own = settlements.statements(session=session, producer_id=producer_id, visible=access.statements(current_principal()))
+            return [_summary(s) for s in own]
 
 
 @blp.route("/producers/<uuid:producer_id>/statements/<uuid:statement_id>/pdf")
 class ProducerStatementPdf(MethodView):
+    @allow(PROVINCE_ANALYST, PRODUCER)
     @blp.arguments(schemas.LanguageQuery, location="query")
     @blp.response(200, description="The statement as PDF", content_type="application/pdf")
     def get(self, query, producer_id, statement_id):
         """One of the producer's own statements as a PDF (another producer's is not found)."""
+        _own(producer_id)
         with get_db().transaction() as session:
             statement, lines = _detail(session, statement_id, producer_id)
         return _pdf(statement, lines, query["lang"])
@@ -136,11 +155,13 @@ class ProducerStatementPdf(MethodView):
 
 @blp.route("/producers/<uuid:producer_id>/sales")
 class ProducerSales(MethodView):
+    @allow(PROVINCE_ANALYST, PRODUCER)
     @blp.arguments(schemas.ProducerSalesQuery, location="query")
     @blp.response(200, schemas.SalesReport)
     def get(self, args, producer_id: uuid.UUID):
         """A producer's own sales report: always restricted to that producer."""
-        query = report_query({**args, "producers": []}, producers=(producer_id,))
+        _own(producer_id)
+        query = report_query({**args, "producers": []}, producers=(producer_id,), scope=access.report_scope(current_principal()))
         with get_db().transaction() as session:
             report = reports.sales_report(session=session, query=query)
         if args["format"] == "json":

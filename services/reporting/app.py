@@ -23,6 +23,7 @@ def create_app(config: dict | None = None):
         config=config,
         migrations=Path(__file__).parent / "migrations",
         handlers=HANDLERS,
+        secured=True,
     )
     register_api(app, blp, settlements_blp, province_blp)
     celery = celery_init_app(

@@ -16,9 +16,16 @@ from services.reporting.models import ExportJob
 log = structlog.get_logger("reporting.jobs")
 
 
-def request_export(*, session, query: dict, file_format: str, language: str) -> ExportJob:
-    """Record an export to make (the Celery task is sent after the commit)."""
-    job = ExportJob(export_id=uuid.uuid4(), requested_at=utcnow(), query=json.dumps(query), format=file_format, language=language)
+def request_export(*, session, query: dict, file_format: str, language: str, owner: dict) -> ExportJob:
+    """Record an export to make for its `owner` (who asked, and the scope its report is limited to); the task follows the commit."""
+    job = ExportJob(
+        export_id=uuid.uuid4(),
+        requested_at=utcnow(),
+        query=json.dumps(query),
+        format=file_format,
+        language=language,
+        **owner,
+    )
     session.add(job)
     session.flush()
     return job
@@ -26,7 +33,7 @@ def request_export(*, session, query: dict, file_format: str, language: str) -> 
 
 def run_export(*, export_id: uuid.UUID) -> None:
     """Make the file of an export; a job already made is left alone (a redelivered task changes nothing)."""
-    from services.reporting import schemas
+    from services.reporting import access, schemas
     from services.reporting.api import report_query
 
     db = get_db()
@@ -35,10 +42,10 @@ def run_export(*, export_id: uuid.UUID) -> None:
         if job is None or job.status != "pending":
             return
         args = schemas.SalesReportQuery().load(json.loads(job.query))
-        file_format, language = job.format, job.language
+        file_format, language, scope = job.format, job.language, access.export_scope(job)
     try:
         with db.transaction() as session:
-            report = reports.sales_report(session=session, query=report_query(args))
+            report = reports.sales_report(session=session, query=report_query(args, scope=scope))
         content = exports.render(report["rows"], file_format, language, title="Sales")
     except Exception as error:  # the job says it failed; the operator sees why
         log.exception("export failed", export_id=str(export_id))

@@ -348,3 +348,8 @@ class ExportJob(Base):
     rows: Mapped[int | None]
     content: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
     error: Mapped[str | None] = mapped_column(sa.Text())
+    #: the API key that asked for it: the export and its file are theirs (and administrators')
+    requested_by: Mapped[str | None] = mapped_column(sa.String(100))
+    #: the dimension (village, producer) the requester's reports are limited to, and its id; none for the network
+    scope_dimension: Mapped[str | None] = mapped_column(sa.String(20))
+    scope_id: Mapped[uuid.UUID | None]

@@ -7,6 +7,7 @@ VAT on the commission is computed on each reported cell's commission, half-up to
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -62,6 +63,8 @@ class ReportQuery:
     producers: tuple = ()
     mountain_product: bool | None = None
     compare: tuple[str, ...] = ()
+    #: (dimension, id) every figure is limited to, whatever the filters say: the caller's village or producer
+    scope: tuple[str, uuid.UUID] | None = None
     seasons: dict = field(default_factory=lambda: dict(periods.DEFAULT_SEASONS), compare=False)
 
     @property
@@ -103,6 +106,9 @@ def _filters(table, query: ReportQuery) -> list:
             where.append(getattr(table, column).in_(values))
     if query.mountain_product is not None and hasattr(table, "mountain_product"):
         where.append(table.mountain_product.is_(query.mountain_product))
+    if query.scope is not None:
+        dimension, value = query.scope
+        where.append(getattr(table, _COLUMN[dimension]) == value)
     return where
 
 
@@ -149,6 +155,8 @@ def whole_receipts(query: ReportQuery) -> bool:
         set(query.group_by) <= {"village", "selling_place"}
         and not (query.sectors or query.producers)
         and query.mountain_product is None
+        # a producer's figures count the receipts with their goods, never the shop's others
+        and (query.scope is None or query.scope[0] in ("village", "selling_place"))
     )
 
 

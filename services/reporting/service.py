@@ -24,14 +24,24 @@ _TABLES = {
 }
 
 
-def daily_report(*, session: Session, group_by: str, date_from: date, date_to: date, key: str | uuid.UUID | None = None) -> dict:
-    """Daily figures per producer or per sector, with the freshness of what they include."""
+def daily_report(
+    *,
+    session: Session,
+    group_by: str,
+    date_from: date,
+    date_to: date,
+    key: str | uuid.UUID | None = None,
+    visible=sa.true(),
+) -> dict:
+    """Daily figures per producer or per sector (the rows `visible` lets through), with their freshness."""
     table, key_column = _TABLES[group_by]
-    query = sa.select(table).where(table.business_date.between(date_from, date_to)).order_by(table.business_date, key_column)
+    query = (
+        sa.select(table).where(table.business_date.between(date_from, date_to), visible).order_by(table.business_date, key_column)
+    )
     if key is not None:
         query = query.where(key_column == key)
     rows = session.scalars(query).all()
-    watermark = session.scalar(sa.select(sa.func.max(table.watermark)))
+    watermark = session.scalar(sa.select(sa.func.max(table.watermark)).where(visible))
     return {
         "group_by": group_by,
         "date_from": date_from,

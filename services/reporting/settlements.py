@@ -134,14 +134,21 @@ def _issue(session: Session, producer_id: uuid.UUID, month: date, lines: list, p
     return statement
 
 
-def statements(*, session: Session, month: date | None = None, producer_id: uuid.UUID | None = None) -> list[Statement]:
-    """Issued statements, of a month and/or of a producer."""
-    query = sa.select(Statement).order_by(Statement.month_start, Statement.producer_name)
+def statements(
+    *, session: Session, month: date | None = None, producer_id: uuid.UUID | None = None, visible=sa.true()
+) -> list[Statement]:
+    """Issued statements the caller may see (`visible`), of a month and/or of a producer."""
+    query = sa.select(Statement).where(visible).order_by(Statement.month_start, Statement.producer_name)
     if month is not None:
         query = query.where(Statement.month_start == month)
     if producer_id is not None:
         query = query.where(Statement.producer_id == producer_id)
     return list(session.scalars(query))
+
+
+def statement(*, session: Session, statement_id: uuid.UUID, visible=sa.true()) -> Statement | None:
+    """One issued statement, if the caller may see it (`visible`)."""
+    return session.scalar(sa.select(Statement).where(Statement.statement_id == statement_id, visible))
 
 
 def statement_lines(*, session: Session, statement_id: uuid.UUID) -> list[StatementLine]:

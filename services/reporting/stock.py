@@ -54,6 +54,9 @@ def _filters(query) -> list:
             where.append(attributes[name].in_(values))
     if query.mountain_product is not None:
         where.append(attributes["mountain_product"].is_(query.mountain_product))
+    if query.scope is not None:
+        dimension, value = query.scope
+        where.append(attributes[dimension] == value)
     return where
 
 

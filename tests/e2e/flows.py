@@ -192,3 +192,9 @@ def upload_offline(network: Network, receipts: list) -> dict:
 def close_day(network: Network, shop: dict, business_date: str) -> dict:
     """Close a selling place's business day (Z report)."""
     return created(network.post("sales", f"/selling-places/{shop['place']['id']}/days/{business_date}/close", {}))
+
+
+def issue_key(network: Network, role: str, **scope: str) -> str:
+    """An API key for `role` acting for one selling place, village or producer, issued by the administrator."""
+    body = {"role": role, "label": f"e2e {role}", **scope}
+    return created(network.post("identity", "/keys", body))["api_key"]

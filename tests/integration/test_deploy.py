@@ -63,3 +63,13 @@ def test_each_container_gets_only_its_own_services_credentials(compose):
         owner = name.split("-")[0].upper()
         credentials = [key for key in definition.get("environment", {}) if key.endswith(("_DATABASE_URL", "_REDIS_URL"))]
         assert credentials and all(key.startswith(f"{owner}_") for key in credentials), (name, credentials)
+
+
+def test_the_development_override_example_is_valid_with_the_compose_file(compose):
+    result = subprocess.run(
+        [*compose, "-f", str(ROOT / "docker-compose.yml"), "-f", str(ROOT / "docker-compose.override.example.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr

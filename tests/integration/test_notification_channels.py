@@ -211,10 +211,10 @@ def test_quiet_hours_hold_an_alert_until_they_end(make, smtp, redis_client):
     producer = producer_registered(email="miele@bianchi.example")
     producer_id = producer.data["producer_id"]
     deliver(app, redis_client, producer)
-    # given quiet hours (Rome time) that began an hour ago and end in a few seconds
+    # given quiet hours (Rome time) that began an hour ago and end in an hour
     now = utcnow().astimezone(ZoneInfo("Europe/Rome"))
-    ends = (now + timedelta(seconds=4)).replace(microsecond=0)
-    quiet = {"from": (now - timedelta(hours=1)).strftime("%H:%M:%S"), "until": ends.strftime("%H:%M:%S")}
+    later = (now + timedelta(hours=1)).replace(microsecond=0)
+    quiet = {"from": (now - timedelta(hours=1)).strftime("%H:%M:%S"), "until": later.strftime("%H:%M:%S")}
     response = client.patch(f"/producers/{producer_id}/preferences", json={"quiet_hours": quiet})
     assert response.status_code == 200, response.get_json()
 
@@ -224,7 +224,12 @@ def test_quiet_hours_hold_an_alert_until_they_end(make, smtp, redis_client):
         alert = client.get("/alerts").get_json()[0]
         held = deliveries_of(app, alert["id"])["email"]
         # then it is held until they end
-        assert held["status"] == "held" and datetime.fromisoformat(held["not_before"]) == ends
+        assert held["status"] == "held" and datetime.fromisoformat(held["not_before"]) == later
+        # ... and when the producer moves their end to a few seconds from now, it waits for that
+        ends = (utcnow().astimezone(ZoneInfo("Europe/Rome")) + timedelta(seconds=8)).replace(microsecond=0)
+        quiet["until"] = ends.strftime("%H:%M:%S")
+        assert client.patch(f"/producers/{producer_id}/preferences", json={"quiet_hours": quiet}).status_code == 200
+        assert datetime.fromisoformat(client.get(f"/deliveries/{held['id']}").get_json()["not_before"]) == ends
         celery = app.extensions["celery"]
 
         # ... and the sweep sends it once they are over, not before

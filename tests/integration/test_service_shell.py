@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 
 from backbone.db import migrate
+from backbone.web import allow
 from tests.conftest import ROOT, SERVICES, migrations_of
 
 
@@ -39,6 +40,7 @@ def test_an_unexpected_error_is_a_json_500_without_a_trace(make_app):
     app = make_app("reporting")
 
     @app.get("/boom")
+    @allow()  # reporting is secured: the test client is an administrator
     def boom():
         raise RuntimeError("secret internals")
 
@@ -92,3 +94,21 @@ def test_services_never_import_each_other():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Contracts: 2 kept, 0 broken." in result.stdout
+
+
+def test_the_grafana_dashboard_charts_only_metrics_the_services_expose(make_app):
+    import json
+    import re
+
+    exposed = set()
+    for service in SERVICES:
+        text = make_app(service).test_client().get("/metrics").get_data(as_text=True)
+        exposed |= {name for name, _kind in re.findall(r"^# TYPE (\w+) (\w+)", text, re.M)}
+    names = set()
+    for name in exposed:  # a histogram or counter family is queried through its suffixed series
+        names |= {name, f"{name}_bucket", f"{name}_count", f"{name}_sum", f"{name}_total"}
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "selling-places.json").read_text())
+    charted = {
+        m for panel in dashboard["panels"] for target in panel["targets"] for m in re.findall(r"\b(sp_\w+)", target["expr"])
+    }
+    assert charted and charted <= names, charted - names
