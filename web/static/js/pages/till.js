@@ -5,9 +5,11 @@ import { onLanguageChange, t } from '../i18n.js';
 import { chooseScope, showConnection, startPage } from '../shell.js';
 import { Basket } from '../till/basket.js';
 import * as catalogue from '../till/catalogue.js';
+import { barcodeCamera } from '../till/camera.js';
 import * as queue from '../till/queue.js';
-import { clock, describe, fill, h, keepDraft, money, moment, percent, quantity, table, toast, today, uuid } from '../ui.js';
+import { renderReceipt } from '../till/receipt.js';
 import { refundForm } from '../till/refunds.js';
+import { clock, describe, fill, h, keepDraft, money, toast, today, uuid } from '../ui.js';
 
 // while receipts wait, try sending them this often (besides when the browser says it is online again)
 const RETRY_MS = 15_000;
@@ -141,41 +143,13 @@ async function find(text) {
   }
 }
 
-// The camera, where the browser reads barcodes itself (BarcodeDetector: Chrome on Android, for one).
-let camera = null;
-
-async function openCamera() {
-  const video = $('camera-video');
-  try {
-    const detector = new window.BarcodeDetector({ formats: ['ean_13', 'ean_8', 'upc_a', 'upc_e', 'code_128'] });
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
-    camera = stream;
-    video.srcObject = stream;
-    $('camera-view').hidden = false;
-    await video.play();
-    const look = async () => {
-      if (camera !== stream) return;
-      const codes = await detector.detect(video).catch(() => []);
-      if (codes.length) {
-        closeCamera();
-        await find(codes[0].rawValue);
-      } else {
-        setTimeout(look, 250);
-      }
-    };
-    look();
-  } catch (error) {
-    closeCamera();
-    toast(t('till.cameraUnavailable'), 'error');
-  }
-}
-
-function closeCamera() {
-  if (camera) for (const track of camera.getTracks()) track.stop();
-  camera = null;
-  $('camera-view').hidden = true;
-  $('scan').focus();
-}
+const camera = barcodeCamera({
+  view: $('camera-view'),
+  video: $('camera-video'),
+  onCode: (code) => find(code),
+  onClose: () => $('scan').focus(),
+  onFailure: () => toast(t('till.cameraUnavailable'), 'error'),
+});
 
 // -- the basket ---------------------------------------------------------------------------------
 
@@ -233,46 +207,7 @@ function showBasket() {
 
 function showReceipt(shown) {
   localStorage.setItem(LAST, JSON.stringify(shown));
-  const view = $('receipt-view');
-  if (!shown) {
-    fill(view, h('p', { class: 'subtle' }, t('till.noReceipt')));
-    return;
-  }
-  const { state: where, receipt, names = {}, estimate, error } = shown;
-  const head = h('p', { class: `badge ${where}`, 'data-state': where, 'data-receipt-id': receipt.receipt_id }, t(`till.receipt.${where}`));
-  if (where !== 'recorded') {
-    fill(
-      view,
-      head,
-      h('ul', { class: 'plain' }, receipt.lines.map((line) => h('li', {}, `${quantity(line.quantity)} × ${names[line.product_id] || line.product_id}`))),
-      estimate ? h('p', { class: 'total' }, t('till.toCollect'), ' ', h('strong', {}, money(estimate))) : null,
-      where === queue.WAITING ? h('p', { class: 'subtle' }, t('till.willSend')) : null,
-      error && where !== queue.WAITING ? h('p', { class: 'error' }, error) : null,
-      h('p', { class: 'subtle' }, t('till.receiptId', { id: receipt.receipt_id })),
-    );
-    return;
-  }
-  const fiscal = receipt.lines.some((line) => line.requires_fiscal_document);
-  fill(
-    view,
-    head,
-    h('div', { class: 'scroll' }, table(
-      [
-        { label: t('till.product'), cell: (line) => names[line.product_id] || line.product_id },
-        { label: t('till.quantity'), cell: (line) => quantity(line.quantity), numeric: true },
-        { label: t('till.unitPrice'), cell: (line) => money(line.unit_price), numeric: true },
-        { label: t('day.vatRate'), cell: (line) => percent(line.vat_rate), numeric: true },
-        { label: t('till.amount'), cell: (line) => money(line.gross), numeric: true },
-      ],
-      receipt.lines,
-    )),
-    h('p', { class: 'total' }, t('till.total'), ' ', h('strong', { 'data-total': receipt.total }, money(receipt.total))),
-    h('ul', { class: 'plain subtle' }, receipt.vat_breakdown.map((share) =>
-      h('li', {}, t('till.vatLine', { rate: percent(share.vat_rate), vat: money(share.vat), net: money(share.net) })))),
-    fiscal ? h('p', { class: 'notice' }, t('till.fiscalNeeded')) : h('p', { class: 'subtle' }, t('till.fiscalNotNeeded')),
-    receipt.flagged ? h('p', { class: 'notice' }, t('till.flagged')) : null,
-    h('p', { class: 'subtle' }, `${moment(receipt.sold_at)} · ${t(`payment.${receipt.payment_method}`)} · ${t('till.receiptId', { id: receipt.receipt_id })}`),
-  );
+  renderReceipt($('receipt-view'), shown);
 }
 
 let recording = false;
@@ -450,8 +385,8 @@ async function main() {
   keepDraft($('payment-form'), 'sp.till.payment');
   keepDraft($('scan-form'), 'sp.till.scan');
   $('camera').hidden = !('BarcodeDetector' in window && navigator.mediaDevices);
-  $('camera').addEventListener('click', openCamera);
-  $('camera-close').addEventListener('click', closeCamera);
+  $('camera').addEventListener('click', camera.open);
+  $('camera-close').addEventListener('click', camera.close);
   $('scan-form').addEventListener('submit', (event) => {
     event.preventDefault();
     find($('scan').value);
