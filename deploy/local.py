@@ -104,6 +104,7 @@ def _seed_when_ready(settings: Settings, printer: Printer, seed: bool, admin_key
         say("the network is up:")
         for service in SERVICES:
             say(f"  {service:<14} {settings.url(service)}/docs")
+        say(f"  {'web':<14} {settings.url('web')}/   (till, producer portal, village office, province dashboard)")
         say(
             f"Every call needs a token: POST {settings.url('identity')}/auth/token with the key in {settings.var_dir / 'admin.key'}"
         )

@@ -26,7 +26,9 @@ PUBLISHERS = ("inventory", "sales")
 CONSUMERS = ("inventory", "sales", "notifications", "reporting")
 #: services with Celery work of their own
 WORKER_SERVICES = ("notifications", "reporting")
-DEFAULT_PORTS = {"inventory": 5001, "sales": 5002, "notifications": 5003, "reporting": 5004, "identity": 5005}
+#: the web pages (till, producer portal, village office, province dashboard): a client of the services
+WEB = "web"
+DEFAULT_PORTS = {"inventory": 5001, "sales": 5002, "notifications": 5003, "reporting": 5004, "identity": 5005, WEB: 5006}
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -73,6 +75,8 @@ def environment(settings: Settings) -> dict[str, str]:
         env["IDENTITY_SIGNING_KEY"] = settings.signing_key
         env["AUTH_PUBLIC_KEY"] = public_key_pem(settings.signing_key)
     for service in SERVICES:
+        if WEB in settings.ports:  # the pages call each service through the web app
+            env[f"WEB_{service.upper()}_URL"] = settings.url(service)
         env[f"{service.upper()}_DATABASE_URL"] = settings.database_urls[service]
         if service in settings.redis_urls:
             env[f"{service.upper()}_REDIS_URL"] = settings.redis_urls[service]
@@ -82,7 +86,7 @@ def environment(settings: Settings) -> dict[str, str]:
 
 
 def process_commands(settings: Settings) -> dict[str, list[str]]:
-    """Every process of the network by name: an API per service, a bus worker per service, Celery."""
+    """Every process of the network by name: an API per service, a bus worker per service, Celery, the web pages."""
     python = sys.executable
     commands: dict[str, list[str]] = {}
     for service in SERVICES:
@@ -104,6 +108,16 @@ def process_commands(settings: Settings) -> dict[str, list[str]]:
             if service in PUBLISHERS:
                 commands[f"{service}-relay{copy}"] = [*bus, "--relay", "--no-consume"]
             commands[f"{service}-consumer{copy}"] = [*bus, "--no-relay", "--consume"]
+    if WEB in settings.ports:
+        # no data of its own: it serves the pages and passes their calls on, so it only needs threads
+        commands[WEB] = [
+            python, "-m", "gunicorn",
+            "--bind", f"{settings.host}:{settings.ports[WEB]}",
+            "--workers", "1",
+            "--threads", str(max(8, settings.api_threads)),
+            "--graceful-timeout", "10",
+            "web.app:create_app()",
+        ]  # fmt: skip
     for service in WORKER_SERVICES:
         for copy in _copies(settings):
             commands[f"{service}-worker{copy}"] = [

@@ -1,7 +1,8 @@
 """Write the kustomize base (deploy/k8s/base) from the network's process table, so the two never drift.
 
 Every process of `deploy.network.process_commands` (split bus) becomes a Deployment; the APIs also get
-a Service, probes on /health and a HorizontalPodAutoscaler, the Celery workers an autoscaler too;
+a Service, probes on /health and a HorizontalPodAutoscaler, the Celery workers an autoscaler too; the
+web pages a Service and probes, and no secret at all;
 beats run one replica; migrations run as a Job. PostgreSQL and Redis are external (see the overlay).
 """
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from deploy.network import CONSUMERS, PUBLISHERS, SERVICES, WORKER_SERVICES, Settings, process_commands
+from deploy.network import CONSUMERS, PUBLISHERS, SERVICES, WEB, WORKER_SERVICES, Settings, process_commands
 
 BASE = Path(__file__).parent / "base"
 IMAGE = "selling-places"
@@ -25,6 +26,7 @@ RESOURCES = {
     "consumer": ({"cpu": "100m", "memory": "128Mi"}, {"cpu": "1", "memory": "256Mi"}),
     "worker": ({"cpu": "100m", "memory": "192Mi"}, {"cpu": "1", "memory": "384Mi"}),
     "beat": ({"cpu": "20m", "memory": "96Mi"}, {"cpu": "200m", "memory": "160Mi"}),
+    "web": ({"cpu": "50m", "memory": "96Mi"}, {"cpu": "500m", "memory": "192Mi"}),
 }
 
 
@@ -63,15 +65,23 @@ def _env(service: str, *, signing_key: bool = False) -> list[dict]:
     return env
 
 
+def _web_env() -> list[dict]:
+    """The web pages hold no secret: only where each service's API answers inside the cluster."""
+    return [{"name": f"WEB_{service.upper()}_URL", "value": f"http://{service}"} for service in SERVICES]
+
+
 def _deployment(name: str, service: str, kind: str, command: list[str], *, replicas: int = 1) -> dict:
     requests, limits = RESOURCES[kind]
-    volumes = [
-        {
-            "name": "auth",
-            "secret": {"secretName": "selling-places-auth", "items": [{"key": "public-key.pem", "path": "public-key.pem"}]},
-        }
-    ]
-    mounts = [{"name": "auth", "mountPath": "/var/run/selling-places/auth", "readOnly": True}]
+    volumes = []
+    mounts = []
+    if kind != "web":
+        volumes.append(
+            {
+                "name": "auth",
+                "secret": {"secretName": "selling-places-auth", "items": [{"key": "public-key.pem", "path": "public-key.pem"}]},
+            }
+        )
+        mounts.append({"name": "auth", "mountPath": "/var/run/selling-places/auth", "readOnly": True})
     signing = service == "identity" and kind == "api"
     if signing:
         volumes.append(
@@ -89,7 +99,7 @@ def _deployment(name: str, service: str, kind: str, command: list[str], *, repli
         "image": IMAGE,
         "command": command,
         "envFrom": [{"configMapRef": {"name": "selling-places-config"}}],
-        "env": _env(service, signing_key=signing),
+        "env": _web_env() if kind == "web" else _env(service, signing_key=signing),
         "resources": {"requests": requests, "limits": limits},
         "volumeMounts": mounts,
         "securityContext": {
@@ -99,7 +109,9 @@ def _deployment(name: str, service: str, kind: str, command: list[str], *, repli
             "runAsUser": 10001,
         },
     }
-    if kind == "api":
+    if not mounts:
+        del container["volumeMounts"]
+    if kind in ("api", "web"):
         container["ports"] = [{"name": "http", "containerPort": PORT}]
         container["readinessProbe"] = {
             "httpGet": {"path": "/health/ready", "port": "http"},
@@ -119,7 +131,10 @@ def _deployment(name: str, service: str, kind: str, command: list[str], *, repli
     spec = {
         "replicas": replicas,
         "selector": {"matchLabels": labels},
-        "template": {"metadata": {"labels": labels}, "spec": {"containers": [container], "volumes": volumes}},
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {"containers": [container], **({"volumes": volumes} if volumes else {})},
+        },
     }
     if kind == "beat":
         spec["strategy"] = {"type": "Recreate"}  # never two beats at once during a rollout
@@ -201,6 +216,9 @@ def documents() -> dict[str, list[dict]]:
         workers.append(_deployment(f"{service}-worker", service, "worker", _command(f"{service}-worker", settings), replicas=2))
         scalers.append(_autoscaler(f"{service}-worker", 8))
         workers.append(_deployment(f"{service}-beat", service, "beat", _command(f"{service}-beat", settings), replicas=1))
+    # the pages: two replicas (they keep nothing), reached by the browsers through an ingress of the overlay's choice
+    apis.append(_deployment(WEB, WEB, "web", _command(WEB, settings), replicas=2))
+    services.append(_service(WEB))
     return {
         "apis.yaml": apis + services,
         "workers.yaml": workers,
