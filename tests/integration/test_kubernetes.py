@@ -1,5 +1,6 @@
 """The Kubernetes manifests: rendered offline with kustomize, every document valid against the API schema."""
 
+import os
 import shutil
 import subprocess
 
@@ -16,7 +17,9 @@ KUBERNETES_VERSION = "1.30.0"
 
 def _render(path) -> list[dict]:
     if shutil.which("kubectl") is None:
-        pytest.fail("kubectl (with its built-in kustomize) is needed to render the manifests offline")
+        if os.environ.get("CI"):
+            pytest.fail("CI must render the manifests: kubectl (with its built-in kustomize) is needed")
+        pytest.skip("kubectl is not installed: the Kubernetes manifests are not rendered here")
     result = subprocess.run(["kubectl", "kustomize", str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
