@@ -35,6 +35,15 @@ class ScaledDecimal(fields.Decimal):
         return number
 
 
+def scaled_decimal_properties(self, field, **kwargs) -> dict:
+    """OpenAPI properties of a ScaledDecimal (an apispec attribute function): a string of digits."""
+    if not isinstance(field, ScaledDecimal):
+        return {}
+    digits = len(str(field.limit)) - 1  # whole digits: the value is below 10 ** max_digits
+    places = f"(\\.[0-9]{{1,{field.scale}}})?" if field.scale else ""
+    return {"pattern": f"^-?[0-9]{{1,{digits}}}{places}$"}
+
+
 class Money(ScaledDecimal):
     """An amount in euro, to the cent."""
 

@@ -6,9 +6,11 @@ does I/O until a request, a health check or a CLI command asks for it.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from decimal import Decimal
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import flask_smorest
 import redis
 import sqlalchemy as sa
 import structlog
+from apispec import BasePlugin
 from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask.views import MethodView
@@ -29,6 +32,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from backbone import tracing
 from backbone.auth import ADMINISTRATOR, InvalidToken, TokenVerifier
 from backbone.db import Database
+from backbone.fields import ScaledDecimal, scaled_decimal_properties
 from backbone.logs import configure_logging
 
 log = structlog.get_logger("backbone.web")
@@ -50,8 +54,35 @@ class ExactJSONProvider(DefaultJSONProvider):
         return loads_exact(s)
 
 
+def _unstorable(value: str) -> str | None:
+    """Why PostgreSQL could not store this text (a NUL, a lone surrogate), or None when it can."""
+    if "\x00" in value:
+        return "Must not contain the NUL character."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Must be valid Unicode text (no lone surrogates)."
+    return None
+
+
+def _refuse_unstorable_text(data: Any, location: str, path: tuple = ()) -> None:
+    """Answer 422 naming the first string (key or value) in `data` that PostgreSQL could not store."""
+    if isinstance(data, str):
+        problem = _unstorable(data)
+        if problem:
+            invalid(path or ("_schema",), problem, location=location)
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            _refuse_unstorable_text(key, location, (*path, key if not _unstorable(key) else "_key"))
+            _refuse_unstorable_text(value, location, (*path, key if not _unstorable(key) else "_key"))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            _refuse_unstorable_text(value, location, (*path, index))
+
+
 class ExactParser(FlaskParser):
-    """webargs' Flask parser: request bodies read with `loads_exact`, unknown query parameters refused."""
+    """webargs' Flask parser: bodies read with `loads_exact`, only JSON bodies, unknown query parameters and
+    text PostgreSQL cannot store (NUL, lone surrogates) refused."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
@@ -61,17 +92,76 @@ class ExactParser(FlaskParser):
 
     def _raw_load_json(self, req):
         if not is_json_request(req):
+            if req.content_length or req.get_data(cache=True):
+                flask_smorest.abort(415, message="Send the body as JSON, with 'Content-Type: application/json'.")
             return webargs_core.missing
         data = req.get_data(cache=True)
         if isinstance(data, bytes):
             data = data.decode("utf-8")  # UnicodeDecodeError is answered 400 by webargs
-        return loads_exact(data)
+        loaded = loads_exact(data)
+        _refuse_unstorable_text(loaded, "json")
+        return loaded
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        where = f" (line {error.lineno}, column {error.colno})" if isinstance(error, json.JSONDecodeError) else ""
+        reason = error.msg if isinstance(error, json.JSONDecodeError) else "the body is not valid UTF-8"
+        flask_smorest.abort(
+            400, message=f"Invalid JSON body: {reason}{where}.", errors={"json": [f"Invalid JSON body: {reason}."]}
+        )
+
+    def load_querystring(self, req, schema):
+        _refuse_unstorable_text(req.args.to_dict(flat=False), "query")
+        return super().load_querystring(req, schema)
+
+
+class ErrorResponses(BasePlugin):
+    """Documents, on every operation, each error status it may answer (the fuzz tests hold us to it).
+
+    flask-smorest documents 422 where arguments are parsed; this adds 400 and 415 for a JSON body,
+    404 for a path with ids, 401 / 403 / 429 where a token is needed and 409 for writes.
+    """
+
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        rule = kwargs.get("rule")
+        public_blueprint = rule is not None and rule.endpoint.split(".")[0] in PUBLIC_BLUEPRINTS
+        view_class = getattr(self.app.view_functions.get(rule.endpoint), "view_class", None) if rule is not None else None
+        for method, operation in (operations or {}).items():
+            statuses = []
+            if "requestBody" in operation:
+                statuses += ["BAD_REQUEST", "REQUEST_ENTITY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "UNPROCESSABLE_ENTITY"]
+            if "{" in (path or ""):
+                statuses.append("NOT_FOUND")
+            view = getattr(view_class, method, None)
+            if self.app.extensions.get("secured") and not public_blueprint:
+                if not getattr(view, "public", False):
+                    statuses += ["UNAUTHORIZED", "FORBIDDEN"]
+                statuses.append("TOO_MANY_REQUESTS")
+            if method in ("post", "put", "patch", "delete") and not public_blueprint:
+                statuses.append("CONFLICT")
+            responses = operation.setdefault("responses", {})
+            for status in statuses:
+                responses.setdefault(str(HTTPStatus[status].value), status)
 
 
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with exact JSON parsing: every service's routes use this one."""
 
     ARGUMENTS_PARSER = ExactParser()
+
+
+class ServiceApi(flask_smorest.Api):
+    """flask-smorest's Api, documenting each error status an operation answers rather than a catch-all default."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _init_spec(self, **kwargs):
+        super()._init_spec(**kwargs)
+        # exact amounts travel as strings (see backbone.fields): documented as such, with their places
+        self.ma_plugin.map_to_openapi_type(ScaledDecimal, "string", None)
+        self.ma_plugin.converter.add_attribute_function(scaled_decimal_properties)
 
 
 class Defaults:
@@ -136,6 +226,9 @@ def create_service_app(
     # Secrets may come as files (Docker and Kubernetes secrets): NAME_FILE holds the path of NAME.
     for name in [key for key in app.config if key.endswith("_FILE") and app.config[key]]:
         app.config[name.removesuffix("_FILE")] = Path(app.config[name]).read_text()
+    # apispec writes the title into its options when it renders: each app its own copy, or the first
+    # app's title would be every later app's in the same process
+    app.config["API_SPEC_OPTIONS"] = copy.deepcopy(app.config["API_SPEC_OPTIONS"])
     configure_logging(app.config["LOG_LEVEL"])
 
     app.extensions["service"] = service
@@ -144,7 +237,8 @@ def create_service_app(
     app.extensions["handlers"] = handlers or {}
     app.extensions["publishes"] = publishes
 
-    api = flask_smorest.Api(app)
+    app.extensions["secured"] = secured
+    api = ServiceApi(app, spec_kwargs={"extra_plugins": [ErrorResponses(app)]})
     app.extensions["api"] = api
     api.register_blueprint(health)
     app.register_error_handler(Exception, _unexpected_error)
