@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from backbone.fields import Moment
 from backbone.outbox import audit_log
 from backbone.web import Blueprint, allow, get_db
 
@@ -14,13 +15,13 @@ blp = Blueprint("audit", __name__, description="Who wrote what, when, with which
 
 class AuditQuery(Schema):
     key_id = fields.String(load_default=None, validate=validate.Length(max=32))
-    since = fields.AwareDateTime(load_default=None)
+    since = Moment(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
 class AuditEntry(Schema):
     id = fields.Integer()
-    at = fields.AwareDateTime()
+    at = Moment()
     key_id = fields.String()
     role = fields.String()
     method = fields.String()

@@ -1,8 +1,10 @@
-"""Marshmallow fields for exact amounts, shared by the HTTP schemas and the event contract."""
+"""Marshmallow fields for exact amounts and plausible days, shared by the HTTP schemas and the event contract."""
 
+from datetime import date
 from decimal import Decimal
 
 from marshmallow import ValidationError, fields
+from marshmallow.validate import OneOf
 
 
 class ScaledDecimal(fields.Decimal):
@@ -41,7 +43,11 @@ def scaled_decimal_properties(self, field, **kwargs) -> dict:
         return {}
     digits = len(str(field.limit)) - 1  # whole digits: the value is below 10 ** max_digits
     places = f"(\\.[0-9]{{1,{field.scale}}})?" if field.scale else ""
-    return {"pattern": f"^-?[0-9]{{1,{digits}}}{places}$"}
+    properties = {"pattern": f"^-?[0-9]{{1,{digits}}}{places}$"}
+    choices = [choice for validator in field.validators if isinstance(validator, OneOf) for choice in validator.choices]
+    if choices:  # as they are written out: "4.00", not "4"
+        properties["enum"] = [field._serialize(Decimal(str(choice)), None, None) for choice in choices]
+    return properties
 
 
 class Money(ScaledDecimal):
@@ -63,3 +69,30 @@ class Percent(ScaledDecimal):
 
     def __init__(self, **kwargs):
         super().__init__(2, max_digits=3, **kwargs)
+
+
+#: the days this network can have business on: a year 1 or 9999 is a typo (and overflows date arithmetic)
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def _within_years(day: date) -> None:
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValidationError(f"Must be between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}.")
+
+
+class Day(fields.Date):
+    """A calendar day (ISO 8601), between 2000 and 2099."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        _within_years(day)
+        return day
+
+
+class Moment(fields.AwareDateTime):
+    """An instant with its offset (ISO 8601), on a day between 2000 and 2099."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        _within_years(moment.date())
+        return moment

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from decimal import Decimal
 from http import HTTPStatus
 from pathlib import Path
@@ -114,6 +115,10 @@ class ExactParser(FlaskParser):
         return super().load_querystring(req, schema)
 
 
+#: the converter of each parameter in a Flask rule ("" for a plain string)
+_PATH_CONVERTER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>")
+
+
 class ErrorResponses(BasePlugin):
     """Documents, on every operation, each error status it may answer (the fuzz tests hold us to it).
 
@@ -134,6 +139,8 @@ class ErrorResponses(BasePlugin):
                 statuses += ["BAD_REQUEST", "REQUEST_ENTITY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "UNPROCESSABLE_ENTITY"]
             if "{" in (path or ""):
                 statuses.append("NOT_FOUND")
+            if rule is not None and any(converter not in ("uuid", "int") for converter in _PATH_CONVERTER.findall(rule.rule)):
+                statuses.append("UNPROCESSABLE_ENTITY")  # a path parameter the view reads and checks itself
             view = getattr(view_class, method, None)
             if self.app.extensions.get("secured") and not public_blueprint:
                 if not getattr(view, "public", False):

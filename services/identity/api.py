@@ -26,6 +26,7 @@ class Token(MethodView):
     @public
     @blp.arguments(schemas.TokenRequest)
     @blp.response(200, schemas.TokenOut)
+    @blp.alt_response(401, description="The API key is unknown, expired or revoked")
     @blp.doc(security=[])
     def post(self, body):
         """Exchange an API key for a short-lived token for one service."""

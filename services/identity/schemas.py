@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from backbone.auth import ROLES
+from backbone.fields import Moment
 
 AUDIENCES = ("inventory", "sales", "notifications", "reporting", "identity")
 
@@ -18,7 +19,7 @@ class TokenOut(Schema):
     access_token = fields.String(required=True)
     token_type = fields.String(required=True)
     audience = fields.String(required=True)
-    expires_at = fields.AwareDateTime(required=True)
+    expires_at = Moment(required=True)
 
 
 class KeyIn(Schema):
@@ -37,11 +38,11 @@ class KeyOut(Schema):
     selling_place_id = fields.UUID(allow_none=True)
     village_id = fields.UUID(allow_none=True)
     producer_id = fields.UUID(allow_none=True)
-    created_at = fields.AwareDateTime()
+    created_at = Moment()
     created_by = fields.String(allow_none=True)
-    expires_at = fields.AwareDateTime()
-    revoked_at = fields.AwareDateTime(allow_none=True)
-    last_used_at = fields.AwareDateTime(allow_none=True)
+    expires_at = Moment()
+    revoked_at = Moment(allow_none=True)
+    last_used_at = Moment(allow_none=True)
 
 
 class IssuedKeyOut(KeyOut):

@@ -14,7 +14,7 @@ from stdnum.exceptions import ValidationError as NumberError
 from stdnum.it import iva
 
 from backbone.contract.catalogue import LANGUAGES, TAX_REGIMES, UNITS
-from backbone.fields import Money, Percent, Quantity
+from backbone.fields import Moment, Money, Percent, Quantity
 
 VAT_RATES = (Decimal(4), Decimal(5), Decimal(10), Decimal(22))
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -212,12 +212,12 @@ class ProductOut(ProductIn):
     sector = fields.String(required=True)
     price = Money(required=True, metadata={"description": "The price in effect now."})
     active = fields.Boolean(required=True)
-    retired_at = fields.AwareDateTime(allow_none=True)
+    retired_at = Moment(allow_none=True)
 
 
 class PriceChangeIn(Schema):
     price = Money(required=True, validate=validate.Range(min=Decimal("0.01")))
-    effective_from = fields.AwareDateTime(
+    effective_from = Moment(
         load_default=None, allow_none=True, metadata={"description": "When the new price takes effect; now if not given."}
     )
 
@@ -225,8 +225,8 @@ class PriceChangeIn(Schema):
 class PriceOut(Schema):
     product_id = fields.UUID(required=True)
     price = Money(required=True)
-    effective_from = fields.AwareDateTime(required=True)
-    created_at = fields.AwareDateTime(required=True)
+    effective_from = Moment(required=True)
+    created_at = Moment(required=True)
 
 
 class ImportQuery(Schema):

@@ -3,7 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from backbone.contract.stock import ADJUSTMENT_REASONS
-from backbone.fields import Money, Quantity
+from backbone.fields import Moment, Money, Quantity
 
 #: reasons that only ever take goods off the shelf
 LOSSES = ("breakage", "expiry", "returned_to_producer", "theft")
@@ -110,7 +110,7 @@ class StockOut(Schema):
     on_hand = Quantity(required=True)
     reorder_threshold = Quantity(required=True)
     target_level = Quantity(allow_none=True)
-    updated_at = fields.AwareDateTime()
+    updated_at = Moment()
 
 
 class StockLineOut(StockOut):
@@ -152,7 +152,7 @@ class StocktakeOut(Schema):
     id = fields.UUID(required=True, data_key="stocktake_id")
     selling_place_id = fields.UUID(required=True)
     note = fields.String(allow_none=True)
-    created_at = fields.AwareDateTime(required=True)
+    created_at = Moment(required=True)
     lines = fields.List(fields.Nested(StocktakeLineOut), required=True)
 
 
@@ -177,5 +177,5 @@ class MovementOut(Schema):
     reason = fields.String(allow_none=True)
     reference = fields.UUID(allow_none=True, metadata={"description": "The delivery, receipt, refund, ... it belongs to."})
     event_id = fields.UUID(allow_none=True, metadata={"description": "The consumed event that caused it, if any."})
-    occurred_at = fields.AwareDateTime()
-    created_at = fields.AwareDateTime()
+    occurred_at = Moment()
+    created_at = Moment()

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from backbone.fields import Quantity
+from backbone.fields import Day, Moment, Quantity
 from services.notifications.messages import KINDS, LANGUAGES
 from services.notifications.recipients import CHANNELS, channels_of
 
@@ -37,11 +37,11 @@ class DeliveryOut(Schema):
     subject = fields.String()
     text = fields.String()
     status = fields.String(metadata={"description": "held (quiet hours), pending, sent or failed"})
-    not_before = fields.AwareDateTime(allow_none=True, metadata={"description": "held until then (quiet hours)"})
+    not_before = Moment(allow_none=True, metadata={"description": "held until then (quiet hours)"})
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
-    created_at = fields.AwareDateTime()
-    sent_at = fields.AwareDateTime(allow_none=True)
+    created_at = Moment()
+    sent_at = Moment(allow_none=True)
 
 
 class AlertOut(Schema):
@@ -57,19 +57,19 @@ class AlertOut(Schema):
     days_of_cover = Quantity(allow_none=True)
     reason = fields.String(allow_none=True)
     in_digest = fields.Boolean(metadata={"description": "told in the recipient's daily digest, not on its own"})
-    occurred_at = fields.AwareDateTime()
-    created_at = fields.AwareDateTime()
-    acknowledged_at = fields.AwareDateTime(allow_none=True)
-    resolved_at = fields.AwareDateTime(allow_none=True)
+    occurred_at = Moment()
+    created_at = Moment()
+    acknowledged_at = Moment(allow_none=True)
+    resolved_at = Moment(allow_none=True)
     deliveries = fields.List(fields.Nested(DeliveryOut))
 
 
 class DigestOut(Schema):
     id = fields.UUID()
     recipient_id = fields.UUID()
-    period = fields.Date()
+    period = Day()
     content = fields.Dict()
-    created_at = fields.AwareDateTime()
+    created_at = Moment()
     deliveries = fields.List(fields.Nested(DeliveryOut))
 
 

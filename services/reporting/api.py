@@ -58,9 +58,26 @@ def file_response(content: bytes, file_format: str, filename: str) -> Response:
     """A download of `content`."""
     return Response(
         content,
-        mimetype=exports.CONTENT_TYPES[file_format],
+        content_type=exports.CONTENT_TYPES[file_format],  # it names its charset already
         headers={"Content-Disposition": f'attachment; filename="{filename}.{file_format}"'},
     )
+
+
+#: the OpenAPI schema of a file's content
+FILE = {"type": "string", "format": "binary"}
+
+
+def downloads(blueprint, description: str = "The same as CSV or XLSX when format=csv|xlsx"):
+    """Document the CSV and XLSX files a view answers besides its JSON."""
+
+    def decorate(view):
+        for content_type in exports.CONTENT_TYPES.values():
+            view = blueprint.alt_response(200, schema=FILE, description=description, content_type=content_type.split(";")[0])(
+                view
+            )
+        return view
+
+    return decorate
 
 
 @blp.route("/reports/sales")
@@ -68,7 +85,7 @@ class SalesReport(MethodView):
     @allow(PROVINCE_ANALYST, VILLAGE_OPERATOR, PRODUCER)
     @blp.arguments(schemas.SalesReportQuery, location="query")
     @blp.response(200, schemas.SalesReport)
-    @blp.alt_response(200, description="The report as CSV or XLSX when format=csv|xlsx", content_type="text/csv")
+    @downloads(blp, "The report as CSV or XLSX when format=csv|xlsx")
     def get(self, args):
         """Sales, refunds, commission, payouts and stock figures: filtered, grouped, bucketed by period, compared.
 

@@ -9,7 +9,7 @@ from backbone.auth import PRODUCER, PROVINCE_ANALYST, VILLAGE_OPERATOR
 from backbone.db import after_commit
 from backbone.web import Blueprint, allow, current_principal, get_db, invalid
 from services.reporting import access, exports, indicators, jobs, opendata, schemas
-from services.reporting.api import file_response, report_query
+from services.reporting.api import downloads, file_response, report_query
 from services.reporting.models import ExportJob
 
 blp = Blueprint("province", __name__, description="Model indicators, open data and report exports")
@@ -45,6 +45,7 @@ class OpenData(MethodView):
     @allow(PROVINCE_ANALYST, VILLAGE_OPERATOR)
     @blp.arguments(schemas.OpenDataQuery, location="query")
     @blp.response(200, schemas.OpenData)
+    @downloads(blp, "The table as CSV or XLSX when format=csv|xlsx")
     def get(self, args):
         """Net sales by village and sector for publication: cells of fewer than k producers hidden, and their partners."""
         minimum = current_app.config["OPEN_DATA_MIN_PRODUCERS"]
@@ -117,6 +118,8 @@ class ExportView(MethodView):
 class ExportFile(MethodView):
     @allow(PROVINCE_ANALYST, VILLAGE_OPERATOR, PRODUCER)
     @blp.response(200, description="The report file")
+    @downloads(blp, "The report file, in the format asked for")
+    @blp.alt_response(409, description="The export is not ready yet")
     def get(self, export_id):
         """Download one of the caller's exports once it is ready."""
         with get_db().transaction() as session:

@@ -11,7 +11,7 @@ from flask_smorest import abort
 from backbone.auth import PRODUCER, PROVINCE_ANALYST
 from backbone.web import Blueprint, allow, current_principal, get_db, invalid
 from services.reporting import access, exports, reports, schemas, sepa, settlements, statement_pdf
-from services.reporting.api import file_response, report_query
+from services.reporting.api import downloads, file_response, report_query
 from services.reporting.tasks import _today
 
 blp = Blueprint("settlements", __name__, description="Producers' monthly settlement statements and payouts")
@@ -158,6 +158,7 @@ class ProducerSales(MethodView):
     @allow(PROVINCE_ANALYST, PRODUCER)
     @blp.arguments(schemas.ProducerSalesQuery, location="query")
     @blp.response(200, schemas.SalesReport)
+    @downloads(blp, "The report as CSV or XLSX when format=csv|xlsx")
     def get(self, args, producer_id: uuid.UUID):
         """A producer's own sales report: always restricted to that producer."""
         _own(producer_id)

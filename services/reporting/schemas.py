@@ -2,13 +2,13 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from backbone.fields import Money, Quantity
+from backbone.fields import Day, Moment, Money, Quantity
 
 
 class DailyReportQuery(Schema):
     group_by = fields.String(required=True, validate=validate.OneOf(("producer", "sector")))
-    date_from = fields.Date(required=True, data_key="from")
-    date_to = fields.Date(required=True, data_key="to")
+    date_from = Day(required=True, data_key="from")
+    date_to = Day(required=True, data_key="to")
     key = fields.String(load_default=None, metadata={"description": "One producer id or one sector."})
 
     @validates_schema
@@ -21,7 +21,7 @@ class DailyReportQuery(Schema):
 
 class DailyRow(Schema):
     key = fields.String()
-    business_date = fields.Date()
+    business_date = Day()
     quantity = Quantity()
     gross = Money()
     vat = Money()
@@ -32,9 +32,9 @@ class DailyRow(Schema):
 
 class DailyReport(Schema):
     group_by = fields.String()
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
-    watermark = fields.AwareDateTime(allow_none=True, metadata={"description": "When the newest event included was recorded."})
+    date_from = Day(data_key="from")
+    date_to = Day(data_key="to")
+    watermark = Moment(allow_none=True, metadata={"description": "When the newest event included was recorded."})
     pending_keys = fields.Integer(metadata={"description": "Aggregates waiting to be recomputed: not yet included."})
     rows = fields.List(fields.Nested(DailyRow))
 
@@ -50,8 +50,8 @@ MAX_REPORT_DAYS = 3 * 366
 
 
 class SalesReportQuery(Schema):
-    date_from = fields.Date(required=True, data_key="from")
-    date_to = fields.Date(required=True, data_key="to")
+    date_from = Day(required=True, data_key="from")
+    date_to = Day(required=True, data_key="to")
     granularity = fields.String(load_default="total", validate=validate.OneOf(GRANULARITIES))
     group_by = fields.List(fields.String(validate=validate.OneOf(DIMENSIONS)), load_default=list)
     villages = fields.List(fields.UUID(), load_default=list, data_key="village")
@@ -82,8 +82,8 @@ class Comparison(Schema):
 
 class SalesRow(Schema):
     period = fields.String()
-    period_start = fields.Date()
-    period_end = fields.Date()
+    period_start = Day()
+    period_end = Day()
     village = fields.UUID()
     village_name = fields.String(allow_none=True)
     selling_place = fields.UUID()
@@ -119,17 +119,17 @@ class SalesRow(Schema):
 
 
 class ComparedPeriod(Schema):
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = Day(data_key="from")
+    date_to = Day(data_key="to")
 
 
 class SalesReport(Schema):
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = Day(data_key="from")
+    date_to = Day(data_key="to")
     granularity = fields.String()
     group_by = fields.List(fields.String())
     receipts_counted = fields.String()
-    watermark = fields.AwareDateTime(allow_none=True, metadata={"description": "When the newest event included was recorded."})
+    watermark = Moment(allow_none=True, metadata={"description": "When the newest event included was recorded."})
     pending_keys = fields.Integer(metadata={"description": "Aggregates waiting to be recomputed: not yet included."})
     comparisons = fields.Dict(keys=fields.String(), values=fields.Nested(ComparedPeriod))
     rows = fields.List(fields.Nested(SalesRow))
@@ -160,7 +160,7 @@ class MonthQuery(Schema):
 
 class SepaQuery(Schema):
     month = Month(required=True)
-    execution_date = fields.Date(load_default=None, metadata={"description": "Default: tomorrow."})
+    execution_date = Day(load_default=None, metadata={"description": "Default: tomorrow."})
 
 
 class LanguageQuery(Schema):
@@ -172,7 +172,7 @@ class StatementSchema(Schema):
     producer_id = fields.UUID()
     producer_name = fields.String()
     month = Month(attribute="month_start")
-    issued_at = fields.AwareDateTime()
+    issued_at = Moment()
     iban = fields.String(allow_none=True)
     iban_valid = fields.Boolean()
     gross = Money()
@@ -190,7 +190,7 @@ class StatementLineSchema(Schema):
     document_id = fields.UUID(metadata={"description": "The receipt (sale) or the refund."})
     line_no = fields.Integer()
     adjustment = fields.Boolean()
-    business_date = fields.Date()
+    business_date = Day()
     selling_place_id = fields.UUID()
     product_id = fields.UUID()
     quantity = Quantity()
@@ -221,8 +221,8 @@ class ProducerSalesQuery(SalesReportQuery):
 
 
 class OpenDataQuery(Schema):
-    date_from = fields.Date(required=True, data_key="from")
-    date_to = fields.Date(required=True, data_key="to")
+    date_from = Day(required=True, data_key="from")
+    date_to = Day(required=True, data_key="to")
     k = fields.Integer(load_default=None, validate=validate.Range(min=1), metadata={"description": "At least the configured k."})
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
     lang = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
@@ -245,16 +245,16 @@ class OpenDataRow(Schema):
 
 
 class OpenData(Schema):
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = Day(data_key="from")
+    date_to = Day(data_key="to")
     k = fields.Integer()
     sectors = fields.List(fields.String())
     rows = fields.List(fields.Nested(OpenDataRow))
 
 
 class IndicatorsQuery(Schema):
-    date_from = fields.Date(required=True, data_key="from")
-    date_to = fields.Date(required=True, data_key="to")
+    date_from = Day(required=True, data_key="from")
+    date_to = Day(required=True, data_key="to")
     level = fields.String(load_default="village", validate=validate.OneOf(("village", "selling_place")))
 
     @validates_schema
@@ -283,10 +283,10 @@ class Indicator(Schema):
 
 
 class Indicators(Schema):
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = Day(data_key="from")
+    date_to = Day(data_key="to")
     level = fields.String()
-    watermark = fields.AwareDateTime(allow_none=True)
+    watermark = Moment(allow_none=True)
     rows = fields.List(fields.Nested(Indicator))
 
 
@@ -297,8 +297,8 @@ class ExportRequest(SalesReportQuery):
 class ExportStatus(Schema):
     export_id = fields.UUID()
     status = fields.String()
-    requested_at = fields.AwareDateTime()
-    finished_at = fields.AwareDateTime(allow_none=True)
+    requested_at = Moment()
+    finished_at = Moment(allow_none=True)
     format = fields.String()
     rows = fields.Integer(allow_none=True)
     error = fields.String(allow_none=True)

@@ -8,8 +8,9 @@ import uuid
 import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import abort
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError
 
+from backbone import fields as bounded
 from backbone.auth import CLERK, MANAGER, PRODUCER, PROVINCE_ANALYST, VILLAGE_OPERATOR
 from backbone.web import Blueprint, allow, current_principal, get_db, invalid
 from services.sales import access, catalogue, days, refunds, schemas, service
@@ -182,7 +183,7 @@ class RefundById(MethodView):
 
 def _business_date(value: str):
     try:
-        return fields.Date().deserialize(value)
+        return bounded.Day().deserialize(value)
     except ValidationError as error:
         abort(422, errors={"path": {"business_date": error.messages}})
 

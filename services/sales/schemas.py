@@ -6,7 +6,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from backbone.contract.sales import PAYMENT_METHODS
-from backbone.fields import Money, Percent, Quantity
+from backbone.fields import Day, Moment, Money, Percent, Quantity
 
 VAT_RATES = (Decimal(4), Decimal(5), Decimal(10), Decimal(22))
 EARLIEST_SALE = datetime(2020, 1, 1, tzinfo=timezone.utc)
@@ -35,7 +35,7 @@ class ReceiptIn(Schema):
     )
     till_id = fields.String(required=True, validate=validate.Length(min=1, max=50))
     clerk = fields.String(validate=validate.Length(min=1, max=50), metadata={"description": "Who sold: a name or a code."})
-    sold_at = fields.AwareDateTime(required=True, metadata={"description": "When the sale happened, with its offset."})
+    sold_at = Moment(required=True, metadata={"description": "When the sale happened, with its offset."})
     payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
     fiscal_document = fields.String(
         validate=validate.Length(min=1, max=64),
@@ -93,8 +93,8 @@ class ReceiptOut(Schema):
     village_id = fields.UUID(allow_none=True)
     till_id = fields.String()
     clerk = fields.String(allow_none=True)
-    sold_at = fields.AwareDateTime()
-    business_date = fields.Date()
+    sold_at = Moment()
+    business_date = Day()
     payment_method = fields.String()
     total = Money()
     vat_total = Money()
@@ -102,13 +102,13 @@ class ReceiptOut(Schema):
     fiscal_document = fields.String(allow_none=True)
     flagged = fields.Boolean()
     after_close = fields.Boolean(metadata={"description": "Recorded after its day was closed: a correction."})
-    recorded_at = fields.AwareDateTime()
+    recorded_at = Moment()
     lines = fields.List(fields.Nested(ReceiptLineOut))
 
 
 class ReceiptQuery(Schema):
     selling_place_id = fields.UUID(load_default=None)
-    business_date = fields.Date(load_default=None)
+    business_date = Day(load_default=None)
     flagged = fields.Boolean(load_default=None, metadata={"description": "true: only receipts with a line to review."})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
@@ -117,7 +117,7 @@ class ReceiptResultOut(Schema):
     index = fields.Integer(metadata={"description": "The receipt's place in the batch, from 0."})
     receipt_id = fields.UUID(allow_none=True)
     status = fields.String(metadata={"description": "created, duplicate (recorded before: the original) or rejected."})
-    business_date = fields.Date()
+    business_date = Day()
     total = Money()
     vat_total = Money()
     flagged = fields.Boolean()
@@ -151,7 +151,7 @@ class RefundIn(Schema):
         metadata={"description": "refund: the lines given; void: the whole sale (what is left of it) undone."},
     )
     lines = fields.List(fields.Nested(RefundLineIn), validate=validate.Length(min=1, max=200))
-    refunded_at = fields.AwareDateTime(metadata={"description": "When the goods came back; now when omitted."})
+    refunded_at = Moment(metadata={"description": "When the goods came back; now when omitted."})
     reason = fields.String(validate=validate.Length(min=1, max=200))
     till_id = fields.String(validate=validate.Length(min=1, max=50))
     clerk = fields.String(validate=validate.Length(min=1, max=50))
@@ -195,13 +195,13 @@ class RefundOut(Schema):
     reason = fields.String(allow_none=True)
     till_id = fields.String(allow_none=True)
     clerk = fields.String(allow_none=True)
-    refunded_at = fields.AwareDateTime()
-    business_date = fields.Date()
-    sale_business_date = fields.Date()
+    refunded_at = Moment()
+    business_date = Day()
+    sale_business_date = Day()
     total = Money()
     vat_total = Money()
     after_close = fields.Boolean()
-    recorded_at = fields.AwareDateTime()
+    recorded_at = Moment()
     lines = fields.List(fields.Nested(RefundLineOut))
 
 
@@ -211,7 +211,7 @@ class DayCloseIn(Schema):
 
 class ReportReceiptOut(Schema):
     receipt_id = fields.UUID()
-    sold_at = fields.AwareDateTime()
+    sold_at = Moment()
     till_id = fields.String()
     clerk = fields.String(allow_none=True)
     payment_method = fields.String()
@@ -226,9 +226,9 @@ class ReportRefundOut(Schema):
     receipt_id = fields.UUID()
     kind = fields.String()
     reason = fields.String(allow_none=True)
-    refunded_at = fields.AwareDateTime()
+    refunded_at = Moment()
     payment_method = fields.String(metadata={"description": "The sale's: the money goes back the same way."})
-    sale_business_date = fields.Date()
+    sale_business_date = Day()
     total = Money()
     vat_total = Money()
 
@@ -268,9 +268,9 @@ class ReportSectionOut(Schema):
 
 class DayReportOut(Schema):
     selling_place_id = fields.UUID()
-    business_date = fields.Date()
+    business_date = Day()
     closed = fields.Boolean()
-    closed_at = fields.AwareDateTime(allow_none=True)
+    closed_at = Moment(allow_none=True)
     closed_by = fields.String(allow_none=True)
     day = fields.Nested(ReportSectionOut, metadata={"description": "The day as closed (or so far, while open)."})
     corrections = fields.Nested(
