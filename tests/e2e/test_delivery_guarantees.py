@@ -28,27 +28,6 @@ def _sell_many(network, shop, count: int) -> list[dict]:
         return list(pool.map(lambda _: sell(network, shop, "1"), range(count)))
 
 
-def test_inventory_consumer_down_while_500_sales_are_posted_then_the_stock_is_exact(network):
-    # given 1,000 jars on the shelf and the inventory consumer stopped
-    shop = register_shop(network, threshold="3")
-    restock(network, shop, "1000")
-    network.stop("inventory-consumer")
-
-    # when 500 sales are posted
-    receipts = _sell_many(network, shop, 500)
-    assert len({r["receipt_id"] for r in receipts}) == 500
-    assert on_hand(network, shop) == Decimal("1000")  # nobody applied them yet
-
-    # then, once the consumer is back, every sale is applied exactly once
-    network.start("inventory-consumer")
-    wait_for_stock(network, shop, Decimal("500"))
-    movements = ledger(network, shop)
-    sales = [m for m in movements if m["cause"] == "sale"]
-    assert len(sales) == 500
-    assert len({m["reference"] for m in sales}) == 500
-    assert sum(Decimal(m["quantity"]) for m in movements) == Decimal("500")
-
-
 def _state(network, shop, receiver) -> dict:
     return {
         "on_hand": on_hand(network, shop),
