@@ -11,7 +11,7 @@ work still in flight shows up as differences.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,12 +76,3 @@ def check(settings_or_urls, *, allow_dead_letters: Iterable[str] = ()) -> Report
         reports.check(source, report)
         alerts.check(source, report)
     return report
-
-
-def settings_from(mapping: Mapping) -> dict:
-    """The checker's mapping from a plain one (for callers without a Settings)."""
-    return {
-        "database_urls": dict(mapping["database_urls"]),
-        "redis_url": mapping["redis_url"],
-        "prefix": mapping.get("prefix", "sp:"),
-    }

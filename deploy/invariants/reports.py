@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from services.reporting.facts import commission
 from services.reporting.models import (
     UNATTRIBUTED_PRODUCER,
     UNATTRIBUTED_SECTOR,
@@ -23,6 +24,7 @@ from services.reporting.models import (
     SaleLineFact,
     SalesDay,
     SalesMonth,
+    SellingPlace,
 )
 from services.sales.models import Receipt, ReceiptLine, Refund, RefundLine
 
@@ -74,6 +76,20 @@ def _facts(source, report) -> None:
                   rfact.sector, rfact.quantity, rfact.gross, rfact.vat),
     )  # fmt: skip
     _compare_lines(report, "refund_fact", refunded, rfacts)
+    _commissions(source, report)
+
+
+def _commissions(source, report) -> None:
+    """Each fact's commission is its rate on its gross, half-up to the cent; the rate is known once its selling place is."""
+    places = {row[0] for row in source.rows("reporting", sa.select(SellingPlace.selling_place_id))}
+    for table, document in ((SaleLineFact, SaleLineFact.receipt_id), (RefundLineFact, RefundLineFact.refund_id)):
+        query = sa.select(document, table.line_no, table.selling_place_id, table.gross, table.commission_rate, table.commission)
+        for doc, line_no, place, gross, rate, amount in source.rows("reporting", query):
+            if (rate is None and place in places) or amount != commission(gross, rate):
+                report.add(
+                    f"{table.__tablename__}_commission", f"{doc}/{line_no}", commission(gross, rate), (rate, amount),
+                    "the commission is not the selling place's rate on the line's gross",
+                )  # fmt: skip
 
 
 def _compare_lines(report, kind: str, oracle_rows, fact_rows) -> None:
