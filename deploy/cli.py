@@ -137,6 +137,32 @@ def redrive(service, entry_ids):
     _run(service, "bus", "redrive", *entry_ids)
 
 
+# -- invariants ------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--redis-url", envvar="REDIS_URL", help="The network's Redis (default: the services' REDIS_URL).")
+@click.option("--allow-dead-letter", "allowed", multiple=True, metavar="EVENT_ID", help="A dead-lettered event not to count.")
+def check(redis_url, allowed):
+    """Check that nothing accepted was lost or counted twice: events, stock, reports, alerts (exit 1 if not)."""
+    from deploy.invariants import check as check_invariants
+
+    configs = {service: _app(service).config for service in SERVICES}
+    report = check_invariants(
+        {
+            "database_urls": {service: config["DATABASE_URL"] for service, config in configs.items()},
+            "redis_url": redis_url or configs["inventory"]["REDIS_URL"],
+            "prefix": configs["inventory"]["STREAM_PREFIX"],
+        },
+        allow_dead_letters=allowed,
+    )
+    click.echo(report.summary())
+    for difference in report.differences:
+        click.echo(str(difference))
+    if not report.ok:
+        raise SystemExit(1)
+
+
 # -- reports ---------------------------------------------------------------------------------------
 
 

@@ -198,3 +198,9 @@ def issue_key(network: Network, role: str, **scope: str) -> str:
     """An API key for `role` acting for one selling place, village or producer, issued by the administrator."""
     body = {"role": role, "label": f"e2e {role}", **scope}
     return created(network.post("identity", "/keys", body))["api_key"]
+
+
+def refund(network: Network, receipt: dict, quantity: str = "1", *, refund_id: str | None = None, line_no: int = 1) -> dict:
+    """Give back `quantity` of one line of a receipt, onto the shelf (the till chooses the refund's id)."""
+    body = {"refund_id": refund_id or str(uuid.uuid4()), "lines": [{"line_no": line_no, "quantity": quantity}]}
+    return created(network.post("sales", f"/receipts/{receipt['receipt_id']}/refunds", body))
