@@ -56,6 +56,15 @@ def _sell_many(network, shop, count: int) -> list[dict]:
 
 
 def _quiet(network, redis_client) -> None:
+    """Every outbox row sent, then every group caught up and every aggregate recomputed."""
+
+    def relayed():
+        for publisher in ("inventory", "sales"):
+            unsent = _rows(network, publisher, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")[0].n
+            assert unsent == 0, f"{unsent} {publisher} outbox rows not sent yet"
+        return True
+
+    wait_for(relayed, timeout=90, interval=0.2, message="the outboxes to be sent")
     wait_until_quiet(network, redis_client, network.settings.prefix, timeout=90)
 
 
