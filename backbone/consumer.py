@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from backbone import contract, metrics, streams, tracing
 from backbone.db import Database, insert_ignoring_conflicts, utcnow
 from backbone.events import ContractError, Event, UnknownEventType, decode
+from backbone.failpoints import failpoint
 from backbone.outbox import processed_event
 
 log = structlog.get_logger("backbone.consumer")
@@ -276,6 +277,7 @@ class Consumer:
                     ):
                         handler(session, event)
             applied = len(todo)
+        failpoint("consumer.after-commit")  # committed, not yet acknowledged: the redelivery must change nothing
         self.applied += applied
         self.duplicates += len(work) - applied
         applied_types = Counter(f"{event.type}|applied" for event in todo)

@@ -18,6 +18,7 @@ import structlog
 
 from backbone import contract, metrics, streams
 from backbone.db import Database, utcnow
+from backbone.failpoints import failpoint
 from backbone.outbox import outbox
 
 log = structlog.get_logger("backbone.relay")
@@ -75,6 +76,7 @@ class Relay:
                 pipe.xadd(streams.stream_key(self.prefix, row.stream), {"type": row.type, "event": row.payload})
             metrics.count(pipe, self.prefix, self.service, "events_published", dict(Counter(row.type for row in rows)))
             pipe.execute()
+            failpoint("relay.after-xadd")  # on the streams, not yet marked sent: they go out again
             session.execute(sa.update(outbox).where(outbox.c.id.in_([row.id for row in rows])).values(published_at=utcnow()))
         self.published += len(rows)
         return len(rows)

@@ -3,14 +3,23 @@
 Tasks run inside the Flask app context (the pattern of Flask's own Celery example); messages are
 JSON only; tasks are acknowledged late and given back to the queue if a worker dies mid-task, so
 every task must be idempotent. Queues are declared with kombu. All Celery keys live under the
-network's prefix, so several networks can share one Redis.
+network's prefix, so several networks can share one Redis. Beat may run twice (a deploy that
+overlaps, an operator's mistake): each periodic task is still sent once per period.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+from datetime import datetime
 
+import redis
 from celery import Celery, Task
+from celery.beat import PersistentScheduler, ScheduleEntry
+from celery.schedules import crontab
+from celery.schedules import schedule as interval
+from celery.utils.log import get_logger
 from flask import Flask
 from kombu import Exchange, Queue
 
@@ -42,6 +51,7 @@ def celery_init_app(app: Flask, *, queue: str, beat_schedule: dict | None = None
         task_default_exchange=queue,
         task_default_routing_key=queue,
         beat_schedule=beat_schedule or {},
+        beat_scheduler="backbone.tasks:OncePerPeriodScheduler",
         timezone="Europe/Rome",
         enable_utc=True,
     )
@@ -50,6 +60,62 @@ def celery_init_app(app: Flask, *, queue: str, beat_schedule: dict | None = None
     _count_tasks(app, celery_app)
     _trace_tasks()
     return celery_app
+
+
+_beat_log = get_logger("backbone.tasks.beat")
+
+
+def period_of(entry: ScheduleEntry, now: datetime | None = None) -> tuple[int, int]:
+    """(start, length) in epoch seconds of the period a due entry is sent for, the same in every beat.
+
+    An interval entry's period is its slot of wall-clock time (each beat is due once per interval,
+    whatever its phase); a crontab's is the latest time it was due at, whatever the beat's last run
+    and however late it wakes.
+    """
+    if isinstance(entry.schedule, interval):
+        length = max(int(entry.schedule.run_every.total_seconds()), 1)
+        return int(now.timestamp() if now else time.time()) // length * length, length
+    if isinstance(entry.schedule, crontab):
+        now = now or entry.schedule.now()
+        due = _next_time(entry.schedule, entry.last_run_at)
+        while (following := _next_time(entry.schedule, due)) <= now:
+            due = following
+        return int(due.timestamp()), 60
+    due = (now or entry.schedule.now()) + entry.schedule.remaining_estimate(entry.last_run_at)
+    return round(due.timestamp() / 60) * 60, 60
+
+
+def _next_time(schedule: crontab, after: datetime) -> datetime:
+    start, delta, _ = schedule.remaining_delta(after)
+    return start + delta
+
+
+class OncePerPeriodScheduler(PersistentScheduler):
+    """Beat's scheduler, safe to run twice: an entry is sent once per period among every running beat.
+
+    Before sending, a beat claims the entry's period with SET NX in the broker's Redis (atomic,
+    whatever the number of beats); a beat that finds it claimed skips that period.
+    """
+
+    _client: redis.Redis | None = None
+
+    def apply_entry(self, entry, producer=None):
+        start, length = period_of(entry)
+        options = self.app.conf.broker_transport_options or {}
+        key = f"{options.get('global_keyprefix', '')}beat:{entry.name}:{start}"
+        if self._client is None:
+            self._client = redis.Redis.from_url(self.app.conf.broker_url, socket_timeout=5)
+        try:
+            # a crontab's claim is kept a day: a beat that wakes late must still find it
+            keep = 2 * length if isinstance(entry.schedule, interval) else 86_400
+            claimed = self._client.set(key, f"{socket.gethostname()}:{os.getpid()}", nx=True, ex=keep)
+        except redis.RedisError as error:  # the broker is down: the task could not be sent anyway
+            _beat_log.error("Scheduler: cannot claim %s for its period, not sent: %r", entry.name, error)
+            return
+        if not claimed:
+            _beat_log.info("Scheduler: %s already sent for this period by another beat", entry.name)
+            return
+        super().apply_entry(entry, producer=producer)
 
 
 def _trace_tasks() -> None:

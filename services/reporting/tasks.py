@@ -9,6 +9,7 @@ from celery import Celery
 from celery.schedules import crontab
 from flask import current_app
 
+from backbone.failpoints import failpoint
 from backbone.web import get_db, get_redis
 from services.reporting import aggregates
 
@@ -77,6 +78,7 @@ def register_tasks(celery: Celery) -> None:
             done += count
             if count == 0:
                 return done
+            failpoint("reporting.recompute.after-batch")  # part done: a redelivered task finishes the rest
 
     @celery.task(name=REBUILD, shared=False)
     def rebuild_aggregates_task() -> int | None:

@@ -69,7 +69,8 @@ class Network:
 
     # -- processes ------------------------------------------------------------------------------
 
-    def start(self, *names: str) -> None:
+    def start(self, *names: str, env: dict[str, str] | None = None) -> None:
+        """Start the named processes (all if none), each with the network's environment plus `env`."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.settings.var_dir.mkdir(parents=True, exist_ok=True)
         for name in names or self.commands:
@@ -77,7 +78,7 @@ class Network:
                 continue
             log = open(self.log_dir / f"{name}.log", "ab")
             self.processes[name] = subprocess.Popen(
-                self.commands[name], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2]
+                self.commands[name], env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2]
             )
             log.close()
 
