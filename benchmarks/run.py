@@ -17,6 +17,7 @@ BENCHMARKS = [
     "pipeline",
     "sales_batch",
     "sales_http",
+    "memory",
 ]
 
 
