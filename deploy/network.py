@@ -96,8 +96,6 @@ def process_commands(settings: Settings) -> dict[str, list[str]]:
             "--workers", str(settings.api_workers),
             "--threads", str(settings.api_threads),
             "--graceful-timeout", "10",
-            # the app is built once in the master and forked: the workers share its pages
-            "--preload",
             f"services.{service}.app:create_app()",
         ]  # fmt: skip
         if service not in CONSUMERS and service not in PUBLISHERS:
@@ -126,15 +124,21 @@ def process_commands(settings: Settings) -> dict[str, list[str]]:
                 python, "-m", "celery", "-A", f"services.{service}.worker", "worker",
                 "--queues", service,
                 "--concurrency", str(settings.worker_concurrency),
-                # one task at a time needs no pool of child processes: one process, not two
-                "--pool", "solo" if settings.worker_concurrency == 1 else "prefork",
                 "--hostname", f"{service}{copy}@%h-{settings.prefix.strip(':') or 'sp'}",
                 "--loglevel", settings.log_level,
                 "--without-gossip", "--without-mingle",
             ]  # fmt: skip
+        schedule = str(settings.var_dir / f"{service}-beat-schedule")
+        if not settings.split_bus:
+            # One machine, one worker: its beat is forked from it (sharing its pages) instead of being
+            # a process of its own, and one task at a time needs no pool of child processes.
+            commands[f"{service}-worker"] += ["--beat", "--schedule", schedule]
+            if settings.worker_concurrency == 1:
+                commands[f"{service}-worker"] += ["--pool", "solo"]
+            continue
         commands[f"{service}-beat"] = [
             python, "-m", "celery", "-A", f"services.{service}.worker", "beat",
-            "--schedule", str(settings.var_dir / f"{service}-beat-schedule"),
+            "--schedule", schedule,
             "--loglevel", settings.log_level,
         ]  # fmt: skip
     return commands
