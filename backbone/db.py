@@ -186,16 +186,17 @@ def _audit(session: Session) -> None:
     from backbone import tracing
     from backbone.outbox import audit_log
 
-    session.execute(
-        audit_log.insert().values(
-            at=utcnow(),
-            key_id=principal.key_id,
-            role=principal.role,
-            method=request.method,
-            path=request.path[:500],
-            endpoint=(request.endpoint or "")[:100],
-            trace_id=tracing.current_trace_id(),
-        )
+    session.execute(  # parameters apart from the statement: it is built and compiled once, not per request
+        audit_log.insert(),
+        {
+            "at": utcnow(),
+            "key_id": principal.key_id,
+            "role": principal.role,
+            "method": request.method,
+            "path": request.path[:500],
+            "endpoint": (request.endpoint or "")[:100],
+            "trace_id": tracing.current_trace_id(),
+        },
     )
     g.audited = True
 

@@ -20,11 +20,14 @@ _tracer = trace.get_tracer("selling-places")
 _configured = False
 
 
-def configure(service: str) -> None:
-    """Export this process's spans to the OTLP endpoint of the environment, if one is set (once per process)."""
+def configure(service: str) -> bool:
+    """Export this process's spans to the OTLP endpoint of the environment, if one is set (once per process).
+
+    Returns whether spans are exported, i.e. whether instrumenting anything is worth its cost.
+    """
     global _configured
     if _configured or not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
-        return
+        return _configured
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -34,6 +37,7 @@ def configure(service: str) -> None:
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     _configured = True
+    return True
 
 
 def new_trace_id() -> str:

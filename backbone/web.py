@@ -10,6 +10,7 @@ import copy
 import json
 import os
 import re
+import time
 from decimal import Decimal
 from http import HTTPStatus
 from pathlib import Path
@@ -24,7 +25,6 @@ from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields
-from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import Conflict as _conflict
@@ -215,9 +215,13 @@ def create_service_app(
 ) -> Flask:
     """Build the common shell of a service app; the caller registers its blueprints with `register_api`."""
     app = Flask(import_name, instance_path=str(Path(os.environ.get("SP_VAR_DIR", "var")).resolve()))
-    # First, so its span (continuing the caller's traceparent) is current in every other hook.
-    tracing.configure(service)
-    FlaskInstrumentor().instrument_app(app, excluded_urls="health/,metrics,openapi.json,docs")
+    # First, so its span (continuing the caller's traceparent) is current in every other hook. Only
+    # when spans are exported: otherwise the instrumentation costs every request for spans nobody
+    # sees, and the trace id still flows (`_bind_request_context` reads it from the headers).
+    if tracing.configure(service):
+        from opentelemetry.instrumentation.flask import FlaskInstrumentor
+
+        FlaskInstrumentor().instrument_app(app, excluded_urls="health/,metrics,openapi.json,docs")
     app.json = ExactJSONProvider(app)
     app.config.from_object(Defaults)
     app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / (service + '.db')}"
@@ -443,12 +447,14 @@ def _limit_rates(app: Flask) -> None:
     def exempt() -> bool:
         return request.endpoint is None or request.endpoint.split(".")[0] in PUBLIC_BLUEPRINTS or request.endpoint == "metrics"
 
-    app.extensions["limiter"] = Limiter(
+    # No X-RateLimit-* headers on every answer: they cost two more Redis round trips per request
+    # (the window's count and expiry, after the hit); a refused request still says when to retry.
+    limiter = Limiter(
         key_func=_limit_key,
         app=app,
         default_limits=[app.config["RATE_LIMIT"]],
         default_limits_exempt_when=exempt,
-        headers_enabled=True,
+        headers_enabled=False,
         storage_uri=app.config["REDIS_URL"],
         storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
         key_prefix=f"{app.config['STREAM_PREFIX']}ratelimit",
@@ -456,6 +462,15 @@ def _limit_rates(app: Flask) -> None:
         swallow_errors=True,
         in_memory_fallback_enabled=True,
     )
+    app.extensions["limiter"] = limiter
+
+    def retry_after(response):
+        limit = limiter.current_limit
+        if response.status_code == 429 and limit is not None and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(max(1, int(limit.reset_at - time.time())))
+        return response
+
+    app.after_request(retry_after)
 
 
 # -- health -------------------------------------------------------------------------------------

@@ -128,9 +128,17 @@ def process_commands(settings: Settings) -> dict[str, list[str]]:
                 "--loglevel", settings.log_level,
                 "--without-gossip", "--without-mingle",
             ]  # fmt: skip
+        schedule = str(settings.var_dir / f"{service}-beat-schedule")
+        if not settings.split_bus:
+            # One machine, one worker: its beat is forked from it (sharing its pages) instead of being
+            # a process of its own, and one task at a time needs no pool of child processes.
+            commands[f"{service}-worker"] += ["--beat", "--schedule", schedule]
+            if settings.worker_concurrency == 1:
+                commands[f"{service}-worker"] += ["--pool", "solo"]
+            continue
         commands[f"{service}-beat"] = [
             python, "-m", "celery", "-A", f"services.{service}.worker", "beat",
-            "--schedule", str(settings.var_dir / f"{service}-beat-schedule"),
+            "--schedule", schedule,
             "--loglevel", settings.log_level,
         ]  # fmt: skip
     return commands

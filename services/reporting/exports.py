@@ -8,8 +8,6 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from openpyxl import Workbook
-
 #: column -> (English, Italian) header
 HEADERS = {
     "period": ("Period", "Periodo"),
@@ -117,6 +115,8 @@ def _cell(value):
 def to_xlsx(rows: list[dict], language: str, *, title: str = "Report") -> bytes:
     """The rows as an XLSX workbook: numbers as numbers, dates as dates, one header row."""
     names = columns(rows)
+    from openpyxl import Workbook  # here, not at import: every reporting process would carry it
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title[:31]

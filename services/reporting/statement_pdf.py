@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-
 from services.reporting.models import Statement, StatementLine
 
 WORDS = {
@@ -41,6 +38,9 @@ def _euro(amount) -> str:
 
 def render(statement: Statement, lines: list[StatementLine], *, language: str = "it") -> bytes:
     """The statement, its lines and its totals as PDF bytes."""
+    from fpdf import FPDF  # here, not at import: every reporting process would carry it
+    from fpdf.enums import XPos, YPos
+
     pdf = FPDF(format="A4")
     pdf.set_title(f"{_word('title', language)} {statement.month_start:%Y-%m}")
     pdf.add_page()

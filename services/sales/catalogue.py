@@ -37,16 +37,16 @@ class Catalogue:
         product_ids, selling_place_ids = set(product_ids), set(selling_place_ids)
         catalogue = cls()
         if product_ids:
-            catalogue.products = {
-                p.product_id: p
-                for p in session.scalars(sa.select(CatalogueProduct).where(CatalogueProduct.product_id.in_(product_ids)))
-            }
-            producer_ids = {p.producer_id for p in catalogue.products.values()}
-            if producer_ids:
-                catalogue.producers = {
-                    p.producer_id: p
-                    for p in session.scalars(sa.select(CatalogueProducer).where(CatalogueProducer.producer_id.in_(producer_ids)))
-                }
+            # the products with their producers in one round trip (a sale is on the hot path)
+            rows = session.execute(
+                sa.select(CatalogueProduct, CatalogueProducer)
+                .outerjoin(CatalogueProducer, CatalogueProducer.producer_id == CatalogueProduct.producer_id)
+                .where(CatalogueProduct.product_id.in_(product_ids))
+            )
+            for product, producer in rows:
+                catalogue.products[product.product_id] = product
+                if producer is not None:
+                    catalogue.producers[producer.producer_id] = producer
             rows = session.execute(
                 sa.select(CataloguePrice.product_id, CataloguePrice.effective_from, CataloguePrice.price)
                 .where(CataloguePrice.product_id.in_(product_ids))
