@@ -13,7 +13,11 @@ import traceback
 from benchmarks.common import Result, print_table, write_json
 
 #: module names under benchmarks/, in the order they run; each exposes run() -> list[Result]
-BENCHMARKS = ["pipeline", "sales_batch"]
+BENCHMARKS = [
+    "pipeline",
+    "sales_batch",
+    "reports",
+]
 
 
 def main(argv: list[str]) -> int:

@@ -158,13 +158,20 @@ def _sales_cells(session: Session, query: ReportQuery) -> dict:
         .where(period, *_filters(table, query))
         .group_by(bucket_column, *dims, rate)
     )
+    # Plain rows by position: a year's report by village and sector is some 30,000 of them.
+    position = {column.name: n for n, column in enumerate(statement.selected_columns)}
+    grouped = [position[name] for name in query.group_by]
+    summed = [(name, position[name]) for name in _SUMMED]
+    rate_at, vat_at, watermark_at = position["vat_rate"], position["vat"], position["watermark"]
+    buckets = query.granularity, query.season_calendar, query.date_from, query.date_to
     cells: dict = defaultdict(_empty_cell)
-    for row in session.execute(statement).mappings():
-        cell = cells[cell_key(query, row, row["bucket"])]
-        for name in _SUMMED:
-            cell[name] += row[name]
-        cell["vat_by_rate"][row["vat_rate"]] += row["vat"]
-        cell["watermark"] = max(filter(None, (cell["watermark"], row["watermark"])))
+    for row in session.connection().execute(statement):
+        cell = cells[(_bucket(row[0], *buckets), *(row[n] for n in grouped))]
+        for name, n in summed:
+            cell[name] += row[n]
+        cell["vat_by_rate"][row[rate_at]] += row[vat_at]
+        if cell["watermark"] is None or (row[watermark_at] is not None and row[watermark_at] > cell["watermark"]):
+            cell["watermark"] = row[watermark_at]
     return cells
 
 
