@@ -17,6 +17,7 @@ BENCHMARKS = [
     "pipeline",
     "sales_batch",
     "reports",
+    "end_to_end",
 ]
 
 
