@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import zlib
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -236,8 +237,12 @@ def insert_or_lock(session: Session, table: sa.Table, rows: list[dict], *, key: 
     """
     if not rows:
         return
-    statement = _insert(session)(table)
     first = next(column.name for column in table.columns if column.name not in key)
+    if _copying(session, table, rows):
+        conflict = f'ON CONFLICT ({_quoted(key)}) DO UPDATE SET "{first}" = EXCLUDED."{first}"'
+        _copy_then_insert(session, table, rows, conflict, key)
+        return
+    statement = _insert(session)(table)
     statement = statement.on_conflict_do_update(index_elements=list(key), set_={first: getattr(table.c, first)})
     session.execute(statement, rows)
 
@@ -250,11 +255,55 @@ def insert_ignoring_conflicts(session: Session, table: sa.Table, rows: list[dict
     """
     if not rows:
         return []
+    if returning is None and _copying(session, table, rows):
+        _copy_then_insert(session, table, rows, "ON CONFLICT DO NOTHING")
+        return []
     statement = _insert(session)(table).on_conflict_do_nothing()
     if returning is not None:
         return session.execute(statement.returning(*returning), rows).all()
     session.execute(statement, rows)
     return []
+
+
+#: from this many rows on, PostgreSQL gets them by COPY into a scratch table and one INSERT ... SELECT
+COPY_FROM = 1000
+
+
+def _copying(session: Session, table: sa.Table, rows: list[dict]) -> bool:
+    # Python-side defaults are filled in by SQLAlchemy's INSERT only: rows must bring those columns
+    return (
+        len(rows) >= COPY_FROM
+        and session.get_bind().dialect.name == "postgresql"
+        and all(column.name in rows[0] for column in table.columns if column.default is not None)
+    )
+
+
+def _quoted(names) -> str:
+    return ", ".join(f'"{name}"' for name in names)
+
+
+def _copy_then_insert(session: Session, table: sa.Table, rows: list[dict], conflict: str, key=()) -> None:
+    """Big batches: COPY the rows into a temporary table, then move them with one INSERT ... SELECT.
+
+    A multi-row VALUES costs a parse and a plan per thousand rows; COPY streams them, and the one
+    INSERT keeps the caller's ON CONFLICT rule. Rows move in `key` order, so rows locked on conflict
+    are locked in the same order as by the executemany path (callers sort them).
+    """
+    dialect = session.get_bind().dialect
+    columns = [column for column in table.columns if column.name in rows[0]]
+    convert = [column.type.bind_processor(dialect) or (lambda value: value) for column in columns]
+    names = _quoted(column.name for column in columns)
+    scratch = f'"copy_{table.name[:40]}_{zlib.crc32(names.encode()):08x}"'
+    order = f" ORDER BY {_quoted(key)}" if key else ""
+    with session.connection().connection.driver_connection.cursor() as cursor:
+        cursor.execute(
+            f'CREATE TEMPORARY TABLE IF NOT EXISTS {scratch} ON COMMIT DELETE ROWS AS SELECT {names} FROM "{table.name}" WITH NO DATA'
+        )
+        cursor.execute(f"TRUNCATE {scratch}")
+        with cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([to_db(row[column.name]) for to_db, column in zip(convert, columns, strict=True)])
+        cursor.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {scratch}{order} {conflict}')
 
 
 def migrate(database_url: str, migrations_dir: Path, revision: str = "head") -> None:

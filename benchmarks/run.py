@@ -18,6 +18,8 @@ BENCHMARKS = [
     "sales_batch",
     "sales_http",
     "memory",
+    "reports",
+    "end_to_end",
 ]
 
 

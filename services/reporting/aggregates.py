@@ -30,6 +30,7 @@ from services.reporting.models import (
     SaleLineFact,
     SalesDay,
     SalesMonth,
+    SalesVillageMonth,
 )
 
 #: the advisory lock that makes a rebuild wait for running recomputations (and stop new ones)
@@ -219,7 +220,25 @@ def _recompute_places(session: Session, pairs: list | None) -> None:
     _rollup_months(session, None if pairs is None else sorted({(place, month_start(day)) for place, day in pairs}))
 
 
+def _lock_months(session: Session, months: set[date]) -> None:
+    """Serialise the rollups of a month between recomputations (a rebuild holds the exclusive lock instead).
+
+    Two workers may hold different days of one selling place, or places of one village: each must
+    roll the month up after the other has committed, else the later rollup misses the earlier's days.
+    """
+    if session.get_bind().dialect.name != "postgresql" or not months:
+        return
+    # the two-key form: a key space of its own, apart from AGGREGATES_LOCK; taken in one order
+    keys = sorted(month.toordinal() for month in months)
+    session.execute(
+        sa.text("SELECT count(pg_advisory_xact_lock(:space, k)) FROM unnest(CAST(:keys AS integer[])) AS k"),
+        {"space": AGGREGATES_LOCK & 0x7FFFFFFF, "keys": keys},
+    )
+
+
 def _rollup_months(session: Session, months: list | None) -> None:
+    if months is not None:
+        _lock_months(session, {month for _, month in months})
     delete = sa.delete(SalesMonth)
     day = SalesDay
     key = [day.month_start, day.selling_place_id, day.village_id, day.producer_id, day.sector, day.mountain_product, day.vat_rate]
@@ -246,6 +265,31 @@ def _rollup_months(session: Session, months: list | None) -> None:
     rollup_key = [source.c[column.key] for column in key]
     rollup = sa.select(*rollup_key, *_sum_figures(source, receipts=sa.func.sum(source.c.receipts))).group_by(*rollup_key)
     session.execute(sa.insert(SalesMonth).from_select([column.key for column in key] + _FIGURES, rollup))
+    _rollup_villages(session, months)
+
+
+def _rollup_villages(session: Session, months: list | None) -> None:
+    """Roll the months of the given (selling place, month) pairs up per village and sector, or every month."""
+    month = SalesMonth
+    delete = sa.delete(SalesVillageMonth)
+    source = sa.select(SalesMonth)
+    if months is not None:
+        villages = sorted(
+            session.execute(
+                sa.select(month.village_id, month.month_start)
+                .where(sa.tuple_(month.selling_place_id, month.month_start).in_(months))
+                .distinct()
+            ).all()
+        )
+        if not villages:
+            return
+        delete = delete.where(sa.tuple_(SalesVillageMonth.village_id, SalesVillageMonth.month_start).in_(villages))
+        source = source.where(sa.tuple_(month.village_id, month.month_start).in_(villages))
+    session.execute(delete)
+    source = source.subquery("month")
+    key = [source.c[name] for name in ("month_start", "village_id", "sector", "mountain_product", "vat_rate")]
+    rollup = sa.select(*key, *_sum_figures(source, receipts=sa.func.sum(source.c.receipts))).group_by(*key)
+    session.execute(sa.insert(SalesVillageMonth).from_select([column.key for column in key] + _FIGURES, rollup))
 
 
 # -- dirty keys -----------------------------------------------------------------------------------

@@ -14,9 +14,16 @@ from backbone import contract, streams
 from backbone.events import ContractError, decode
 from backbone.web import get_db, get_redis
 from services.reporting import aggregates
-from services.reporting.models import DailyProducerSales, DailySectorSales, ReceiptsDay, SalesDay, SalesMonth
+from services.reporting.models import (
+    DailyProducerSales,
+    DailySectorSales,
+    ReceiptsDay,
+    SalesDay,
+    SalesMonth,
+    SalesVillageMonth,
+)
 
-AGGREGATES = (SalesDay, SalesMonth, ReceiptsDay, DailyProducerSales, DailySectorSales)
+AGGREGATES = (SalesDay, SalesMonth, SalesVillageMonth, ReceiptsDay, DailyProducerSales, DailySectorSales)
 
 
 @click.group("reporting")

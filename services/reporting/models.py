@@ -219,6 +219,18 @@ class SalesMonth(_SalesFigures, Base):
     vat_rate: Mapped[Decimal] = mapped_column(Percent(), primary_key=True)
 
 
+class SalesVillageMonth(_SalesFigures, Base):
+    """The monthly rollup per village and sector (no place, producer or product): the province's view."""
+
+    __tablename__ = "sales_village_month"
+
+    month_start: Mapped[date] = mapped_column(primary_key=True)
+    village_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    sector: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    mountain_product: Mapped[bool] = mapped_column(primary_key=True)
+    vat_rate: Mapped[Decimal] = mapped_column(Percent(), primary_key=True)
+
+
 class ReceiptsDay(Base):
     """Whole receipts per day and selling place: the true receipt count and the average basket."""
 

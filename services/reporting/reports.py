@@ -1,7 +1,8 @@
 """The province's sales reports: filter, group, bucket by period, compare; read from the aggregates only.
 
-A report reads the monthly rollup when it can (whole months, no product, no day or week buckets)
-and the daily cube otherwise; it never reads the facts of sales. Amounts are summed exactly; the
+A report reads the monthly rollup when it can (whole months, no product, no day or week buckets),
+the coarser one per village and sector when it needs no place or producer, and the daily cube
+otherwise; it never reads the facts of sales. Amounts are summed exactly; the
 VAT on the commission is computed on each reported cell's commission, half-up to the cent.
 """
 
@@ -19,7 +20,16 @@ from sqlalchemy.orm import Session
 
 from services.reporting import periods, stock
 from services.reporting.aggregates import pending_keys
-from services.reporting.models import Producer, Product, ReceiptsDay, SalesDay, SalesMonth, SellingPlace, Village
+from services.reporting.models import (
+    Producer,
+    Product,
+    ReceiptsDay,
+    SalesDay,
+    SalesMonth,
+    SalesVillageMonth,
+    SellingPlace,
+    Village,
+)
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -82,12 +92,27 @@ def round_cent(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+#: what the rollup per village and sector can answer: its dimensions, and filters and scopes on them
+_VILLAGE_DIMENSIONS = {"village", "sector", "mountain_product", "vat_rate"}
+
+
+def _per_village(query: ReportQuery) -> bool:
+    return (
+        set(query.group_by) <= _VILLAGE_DIMENSIONS
+        and not (query.selling_places or query.producers)
+        and (query.scope is None or query.scope[0] == "village")
+    )
+
+
 def _source(query: ReportQuery):
     monthly = (
         "product" not in query.group_by
         and query.granularity not in ("day", "week")
         and periods.whole_months(query.date_from, query.date_to)
     )
+    if monthly and _per_village(query):
+        table = SalesVillageMonth
+        return table, table.month_start, table.month_start.between(query.date_from, query.date_to)
     if monthly:
         return SalesMonth, SalesMonth.month_start, SalesMonth.month_start.between(query.date_from, query.date_to)
     bucket_column = {"week": SalesDay.week_start, "day": SalesDay.business_date}.get(query.granularity, SalesDay.month_start)
@@ -133,13 +158,20 @@ def _sales_cells(session: Session, query: ReportQuery) -> dict:
         .where(period, *_filters(table, query))
         .group_by(bucket_column, *dims, rate)
     )
+    # Plain rows by position: a year's report by village and sector is some 30,000 of them.
+    position = {column.name: n for n, column in enumerate(statement.selected_columns)}
+    grouped = [position[name] for name in query.group_by]
+    summed = [(name, position[name]) for name in _SUMMED]
+    rate_at, vat_at, watermark_at = position["vat_rate"], position["vat"], position["watermark"]
+    buckets = query.granularity, query.season_calendar, query.date_from, query.date_to
     cells: dict = defaultdict(_empty_cell)
-    for row in session.execute(statement).mappings():
-        cell = cells[cell_key(query, row, row["bucket"])]
-        for name in _SUMMED:
-            cell[name] += row[name]
-        cell["vat_by_rate"][row["vat_rate"]] += row["vat"]
-        cell["watermark"] = max(filter(None, (cell["watermark"], row["watermark"])))
+    for row in session.connection().execute(statement):
+        cell = cells[(_bucket(row[0], *buckets), *(row[n] for n in grouped))]
+        for name, n in summed:
+            cell[name] += row[n]
+        cell["vat_by_rate"][row[rate_at]] += row[vat_at]
+        if cell["watermark"] is None or (row[watermark_at] is not None and row[watermark_at] > cell["watermark"]):
+            cell["watermark"] = row[watermark_at]
     return cells
 
 

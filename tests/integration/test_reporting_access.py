@@ -203,7 +203,7 @@ def test_a_village_operators_report_is_filtered_by_the_database(world):
     seen = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if re.search(r"\b(sales_month|sales_day|receipts_day|stock_fact)\b", statement):
+        if re.search(r"\b(sales_month|sales_village_month|sales_day|receipts_day|stock_fact)\b", statement):
             values = parameters.values() if isinstance(parameters, dict) else parameters
             seen.append((statement, {str(value) for value in values}, cursor.rowcount))
 

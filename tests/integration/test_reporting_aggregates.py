@@ -6,13 +6,17 @@ registration (its commission rate) arrives after its first sales.
 """
 
 import random
+import threading
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
-from services.reporting import aggregates
+from backbone.db import COPY_FROM
+from services.reporting import aggregates, facts
+from tests.support import wait_for
 from tests.support.events import deliver
 from tests.support.network_events import again, catalogue, cents, days, refund, sale
 
@@ -200,3 +204,98 @@ def test_a_rebuild_gives_back_exactly_what_was_there(app):
         aggregates.rebuild_all(session=session)
     after = _report(app, group_by=["village", "sector", "producer"], granularity="month")
     assert after["rows"] == before["rows"] and after["watermark"] == before["watermark"]
+
+
+# -- the rollup per village and sector ------------------------------------------------------------
+
+
+def _statements():
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    return seen, record
+
+
+def test_the_village_rollup_answers_a_province_report_to_the_cent(app, story):
+    engine = app.extensions["db"].engine
+    seen, record = _statements()
+    lines = oracle_lines(story)
+    village = lines[0]["village"]
+    sa.event.listen(engine, "after_cursor_execute", record)
+    try:
+        report = _report(app, village=[village], mountain_product="true", group_by=["sector", "vat_rate"], granularity="month")
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", record)
+    assert any("sales_village_month" in statement for statement in seen)
+    chosen = [x for x in lines if x["village"] == village and x["mountain_product"]]
+    vat_rate = {str(line["product_id"]): line["vat_rate"] for s in story["sales"] for line in s.data["lines"]}
+    expected = oracle(chosen, lambda x: (x["day"].strftime("%Y-%m"), x["sector"], str(vat_rate[x["product"]].normalize())))
+    got = {(r["period"], r["sector"], str(Decimal(r["vat_rate"]).normalize())): _figures(r) for r in report["rows"]}
+    assert got == expected
+
+
+def test_a_big_batch_goes_by_copy_and_counts_every_line_once(app, story):
+    """Batches from COPY_FROM lines on are copied, then inserted once: duplicates inside and across batches add nothing."""
+    rng = random.Random(11)
+    cat = story["catalogue"]
+    extra = [sale(cat, rng, rng.choice(list(cat.places)), rng.choice(list(days(FIRST, LAST))), lines=3) for _ in range(400)]
+    assert sum(len(e.data["lines"]) for e in extra) >= COPY_FROM
+    with app.extensions["db"].transaction() as session:
+        facts.store_sales(session=session, events=extra + extra[:50] + [again(e) for e in extra[50:100]])
+    with app.extensions["db"].transaction() as session:
+        facts.store_sales(session=session, events=extra)
+        assert aggregates.pending_keys(session=session) > 0
+    _recompute(app)
+    report = _report(app, group_by=["village", "sector"], granularity="month")
+    expected = oracle(
+        oracle_lines({**story, "sales": story["sales"] + extra}),
+        lambda x: (x["day"].strftime("%Y-%m"), x["village"], x["sector"]),
+    )
+    assert {(r["period"], r["village"], r["sector"]): _figures(r) for r in report["rows"]} == expected
+
+
+def test_two_workers_rolling_up_one_month_wait_for_each_other(app, story):
+    """Two days of one selling place recomputed at once: the second rollup waits, then includes the first's day."""
+    rng = random.Random(12)
+    cat = story["catalogue"]
+    place = next(iter(cat.places))
+    late = [sale(cat, rng, place, date(2026, 6, 3)), sale(cat, rng, place, date(2026, 6, 20))]
+    with app.extensions["db"].transaction() as session:
+        facts.store_sales(session=session, events=late)
+    db = app.extensions["db"]
+    database = db.engine.url.database
+
+    def waiting() -> bool:
+        with db.engine.connect() as connection:
+            return connection.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                    "WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = :name"
+                ),
+                {"name": database},
+            )
+
+    second: list[int] = []
+    with db.transaction() as first:
+        # the first worker takes the first day (keys come in dimension, key, day order) and holds its month
+        assert aggregates.recompute_dirty(session=first, limit=1) == 1
+        worker = threading.Thread(
+            target=lambda: second.append(_recompute_once(db, limit=1)),
+        )
+        worker.start()
+        wait_for(waiting, timeout=30, message="the second worker to wait for the month")
+    worker.join(timeout=30)
+    assert second == [1]
+    _recompute(app)
+    report = _report(app, group_by=["village", "sector"], granularity="month")
+    expected = oracle(
+        oracle_lines({**story, "sales": story["sales"] + late}), lambda x: (x["day"].strftime("%Y-%m"), x["village"], x["sector"])
+    )
+    assert {(r["period"], r["village"], r["sector"]): _figures(r) for r in report["rows"]} == expected
+
+
+def _recompute_once(db, *, limit):
+    with db.transaction() as session:
+        return aggregates.recompute_dirty(session=session, limit=limit)
