@@ -78,7 +78,11 @@ class Network:
                 continue
             log = open(self.log_dir / f"{name}.log", "ab")
             self.processes[name] = subprocess.Popen(
-                self.commands[name], env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2]
+                self.commands[name],
+                env={**self.env, **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=Path(__file__).parents[2],
             )
             log.close()
 
