@@ -41,13 +41,17 @@ def crash_network(infra, signing_key, tmp_path_factory, request):
     failed = request.session.testsfailed
     try:
         network.start()
-        network.wait_ready()
-        yield network
-    finally:
-        if request.session.testsfailed > failed:
-            print(network.logs())
+        network.wait_ready(timeout=120)  # fifteen processes booting on a busy 2-core machine
+    except BaseException:
+        print(network.logs())
         network.close()
         forget(network)
+        raise
+    yield network
+    if request.session.testsfailed > failed:
+        print(network.logs())
+    network.close()
+    forget(network)
 
 
 def _sell_many(network, shop, count: int) -> list[dict]:
