@@ -24,12 +24,12 @@ from backbone import failpoints, streams
 from backbone.tasks import period_of
 from tests.e2e.flows import alerts, on_hand, register_shop, report_total, restock, sell, wait_for_stock, wait_until_quiet
 from tests.faults.crash_support import (
-    _rows,
     assert_no_lost_or_doubled,
     build_network,
     consumed,
     failing,
     forget,
+    query_rows,
     wait_killed_at,
 )
 from tests.support import wait_for
@@ -65,7 +65,7 @@ def _quiet(network, redis_client) -> None:
 
     def relayed():
         for publisher in ("inventory", "sales"):
-            unsent = _rows(network, publisher, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")[0].n
+            unsent = query_rows(network, publisher, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")[0].n
             assert unsent == 0, f"{unsent} {publisher} outbox rows not sent yet"
         return True
 
@@ -125,7 +125,7 @@ def test_a_relay_killed_after_xadd_before_marking_sent_republishes_and_nothing_i
     wait_killed_at(network, "sales-relay", points, "relay.after-xadd")
     key = streams.stream_key(network.settings.prefix, "sales")
     on_stream = [fields["event"] for _, fields in redis_client.xrange(key)]
-    unsent = [row.payload for row in _rows(network, "sales", "SELECT payload FROM outbox WHERE published_at IS NULL")]
+    unsent = [row.payload for row in query_rows(network, "sales", "SELECT payload FROM outbox WHERE published_at IS NULL")]
     assert set(unsent) & set(on_stream), "the killed batch should be on the stream and unsent"
 
     # when it comes back without the failpoint, it publishes that batch again: the consumers drop the copies
@@ -167,8 +167,8 @@ def test_a_celery_worker_killed_mid_task_gets_the_task_back_and_the_aggregates_a
         product = shop["product"]["id"]
 
         def facts_waiting():
-            facts = _rows(network, "reporting", f"SELECT count(*) AS n FROM sale_line_fact WHERE product_id = '{product}'")
-            dirty = _rows(network, "reporting", "SELECT count(*) AS n FROM dirty_key")
+            facts = query_rows(network, "reporting", f"SELECT count(*) AS n FROM sale_line_fact WHERE product_id = '{product}'")
+            dirty = query_rows(network, "reporting", "SELECT count(*) AS n FROM dirty_key")
             assert facts[0].n == 7 and dirty[0].n >= 2, f"facts {facts[0].n}, dirty keys {dirty[0].n}"
             return True
 
@@ -188,7 +188,7 @@ def test_a_celery_worker_killed_mid_task_gets_the_task_back_and_the_aggregates_a
 
         # and the task comes back (acks late, rejected on worker loss), finishes, and every aggregate is exact
         def recomputed():
-            assert _rows(network, "reporting", "SELECT count(*) AS n FROM dirty_key")[0].n == 0
+            assert query_rows(network, "reporting", "SELECT count(*) AS n FROM dirty_key")[0].n == 0
             assert report_total(network, "producer", shop["producer"]["id"]) == (Decimal("7"), Decimal("21.70"))
             return True
 
