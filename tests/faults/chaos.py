@@ -323,7 +323,7 @@ def run(network: Network, private_redis: PrivateRedis, *, seconds: float, shops:
     seed = random.randrange(1 << 30) if seed is None else seed
     print(f"chaos seed {seed}", flush=True)
     network.start()
-    network.wait_ready()
+    network.wait_ready(timeout=180)
     places = []
     for _ in range(shops):
         shop = register_shop(network, threshold="15")
@@ -339,15 +339,16 @@ def run(network: Network, private_redis: PrivateRedis, *, seconds: float, shops:
     time.sleep(seconds)
     chaos.stopping.set()
     chaos.join()
+    if private_redis.process is None:
+        private_redis.start()
+    network.start()  # whatever the chaos left down, so that the tills' last writes get through
     for till in tills:
         till.stopping.set()
     for till in tills:
-        till.join(timeout=120)
+        till.join(timeout=180)
     elapsed = time.monotonic() - started
-    if private_redis.process is None:
-        private_redis.start()
-    network.start()  # whatever the chaos left down
-    network.wait_ready(timeout=120)
+    stuck = [f"{till.name} still retrying a write after 180s" for till in tills if till.is_alive()]
+    network.wait_ready(timeout=180)
     network._tokens.clear()  # a long run outlives the administrator's first tokens
     client = redis.Redis.from_url(private_redis.url, decode_responses=True)
     try:
@@ -357,7 +358,7 @@ def run(network: Network, private_redis: PrivateRedis, *, seconds: float, shops:
     stored = _stored(network)
     lost = [f"{kind} {id_} accepted but not stored" for kind, ids in tally.ids.items() for id_ in sorted(ids - stored[kind])]
     return Outcome(
-        elapsed, tally.accepted, chaos.faults, chaos.killed, tally.retries, tally.refused, lost, check(network.settings)
+        elapsed, tally.accepted, chaos.faults, chaos.killed, tally.retries, tally.refused + stuck, lost, check(network.settings)
     )
 
 

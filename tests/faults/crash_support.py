@@ -75,7 +75,8 @@ def consumed(redis_client, network: Network, service: str, outcome: str) -> int:
     return sum(int(value) for label, value in counts.items() if label.endswith(f"|{outcome}"))
 
 
-def _rows(network: Network, service: str, query: str) -> list:
+def query_rows(network: Network, service: str, query: str) -> list:
+    """The rows of a read-only SQL query on one service's database."""
     engine = sa.create_engine(network.settings.database_urls[service], poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
@@ -101,10 +102,10 @@ def differences(network: Network) -> list[str]:
 
     # every event published, and applied by every group that handles its type
     for publisher in ("inventory", "sales"):
-        outbox = _rows(network, publisher, "SELECT event_id, stream, type, payload, published_at FROM outbox")
+        outbox = query_rows(network, publisher, "SELECT event_id, stream, type, payload, published_at FROM outbox")
         found += [f"{publisher} outbox {row.event_id} ({row.type}) never published" for row in outbox if row.published_at is None]
         for service in HANDLED:
-            applied = {row.event_id for row in _rows(network, service, "SELECT event_id FROM processed_event")}
+            applied = {row.event_id for row in query_rows(network, service, "SELECT event_id FROM processed_event")}
             for row in outbox:
                 if service in contract.groups_of(row.stream) and row.type in _handled(service) and row.event_id not in applied:
                     found.append(f"{service} never applied {row.type} {row.event_id}")
@@ -112,31 +113,31 @@ def differences(network: Network) -> list[str]:
     # stock equals its ledger, and every sold or shelved refunded line moved stock exactly once
     ledger = {
         (row.selling_place_id, row.product_id): row.total
-        for row in _rows(
+        for row in query_rows(
             network,
             "inventory",
             "SELECT selling_place_id, product_id, sum(quantity) AS total FROM stock_movement GROUP BY 1, 2",
         )
     }
-    for row in _rows(network, "inventory", "SELECT selling_place_id, product_id, on_hand FROM stock"):
+    for row in query_rows(network, "inventory", "SELECT selling_place_id, product_id, on_hand FROM stock"):
         if row.on_hand != ledger.get((row.selling_place_id, row.product_id), Decimal(0)):
             found.append(
                 f"stock {row.selling_place_id}/{row.product_id}: on hand {row.on_hand}, ledger {ledger.get((row.selling_place_id, row.product_id))}"
             )
     moved = Counter(
         (row.cause, row.reference, row.product_id, abs(row.quantity))
-        for row in _rows(
+        for row in query_rows(
             network,
             "inventory",
             "SELECT cause, reference, product_id, quantity FROM stock_movement WHERE cause IN ('sale', 'refund')",
         )
     )
-    sold = _rows(
+    sold = query_rows(
         network,
         "sales",
         "SELECT l.receipt_id, l.line_no, l.product_id, l.producer_id, l.quantity, l.gross FROM receipt_line l",
     )
-    refunded = _rows(
+    refunded = query_rows(
         network,
         "sales",
         "SELECT l.refund_id, l.line_no, l.product_id, l.producer_id, l.quantity, l.gross, l.returned_to_shelf FROM refund_line l",
@@ -154,7 +155,7 @@ def differences(network: Network) -> list[str]:
         Counter((line.receipt_id, line.line_no, line.quantity, line.gross) for line in sold),
         Counter(
             (row.receipt_id, row.line_no, row.quantity, row.gross)
-            for row in _rows(network, "reporting", "SELECT receipt_id, line_no, quantity, gross FROM sale_line_fact")
+            for row in query_rows(network, "reporting", "SELECT receipt_id, line_no, quantity, gross FROM sale_line_fact")
         ),
     )
     same(
@@ -162,10 +163,10 @@ def differences(network: Network) -> list[str]:
         Counter((line.refund_id, line.line_no, line.quantity, line.gross) for line in refunded),
         Counter(
             (row.refund_id, row.line_no, row.quantity, row.gross)
-            for row in _rows(network, "reporting", "SELECT refund_id, line_no, quantity, gross FROM refund_line_fact")
+            for row in query_rows(network, "reporting", "SELECT refund_id, line_no, quantity, gross FROM refund_line_fact")
         ),
     )
-    pending = _rows(network, "reporting", "SELECT count(*) AS n FROM dirty_key")[0].n
+    pending = query_rows(network, "reporting", "SELECT count(*) AS n FROM dirty_key")[0].n
     if pending:
         found.append(f"reporting: {pending} aggregate keys still dirty")
     expected, actual = Counter(), Counter()
@@ -174,13 +175,13 @@ def differences(network: Network) -> list[str]:
         expected[(line.producer_id, "gross")] += line.gross
     for line in refunded:
         expected[(line.producer_id, "refunded_gross")] += line.gross
-    for row in _rows(
+    for row in query_rows(
         network, "reporting", "SELECT producer_id, sum(quantity) q, sum(gross) g, sum(refunded_gross) r FROM sales_day GROUP BY 1"
     ):
         actual[(row.producer_id, "quantity")] += row.q
         actual[(row.producer_id, "gross")] += row.g
         actual[(row.producer_id, "refunded_gross")] += row.r
-    for row in _rows(network, "reporting", "SELECT producer_id, sum(gross) g FROM daily_producer_sales GROUP BY 1"):
+    for row in query_rows(network, "reporting", "SELECT producer_id, sum(gross) g FROM daily_producer_sales GROUP BY 1"):
         actual[(row.producer_id, "daily gross")] += row.g
     for line in sold:
         expected[(line.producer_id, "daily gross")] += line.gross
@@ -188,12 +189,16 @@ def differences(network: Network) -> list[str]:
 
     # one alert per crossing inventory announced, none other
     announced = Counter()
-    for row in _rows(network, "inventory", "SELECT event_id, type, payload FROM outbox"):
+    for row in query_rows(network, "inventory", "SELECT event_id, type, payload FROM outbox"):
         if row.type in ALERT_KINDS:
             data = json.loads(row.payload)["data"]
             crossing = data.get("crossing", str(row.event_id))
             announced[f"{ALERT_KINDS[row.type]}:{data['selling_place_id']}:{data['product_id']}:{crossing}"] += 1
-    same("alert", announced, Counter(row.dedupe_key for row in _rows(network, "notifications", "SELECT dedupe_key FROM alert")))
+    same(
+        "alert",
+        announced,
+        Counter(row.dedupe_key for row in query_rows(network, "notifications", "SELECT dedupe_key FROM alert")),
+    )
     return found
 
 

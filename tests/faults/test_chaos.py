@@ -11,14 +11,17 @@ import pytest
 from deploy.network import PrivateRedis
 from tests.faults.chaos import run
 
+SECONDS = float(os.environ.get("CHAOS_SECONDS", "60"))
+
 pytestmark = pytest.mark.skipif(not PrivateRedis.available(), reason="needs redis-server")
 
 
+@pytest.mark.timeout(SECONDS + 420)  # start, chaos, then the wait for quiet and the check
 def test_under_chaos_every_accepted_write_has_its_effects_exactly_once(make_network, tmp_path):
     private = PrivateRedis(tmp_path / "redis").start()
     network = make_network(redis_url=private.url)
     try:
-        outcome = run(network, private, seconds=float(os.environ.get("CHAOS_SECONDS", "60")), shops=3)
+        outcome = run(network, private, seconds=SECONDS, shops=3)
         print(outcome.summary())
         assert outcome.faults.keys() == {"api", "relay", "consumer", "worker", "beat", "redis"}, outcome.faults
         assert sum(outcome.accepted.values()) > 50, outcome.summary()

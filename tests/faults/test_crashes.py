@@ -8,6 +8,7 @@ shop), which keeps the module within CI's time; fault 7 starts only the processe
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,12 +24,12 @@ from backbone import failpoints, streams
 from backbone.tasks import period_of
 from tests.e2e.flows import alerts, on_hand, register_shop, report_total, restock, sell, wait_for_stock, wait_until_quiet
 from tests.faults.crash_support import (
-    _rows,
     assert_no_lost_or_doubled,
     build_network,
     consumed,
     failing,
     forget,
+    query_rows,
     wait_killed_at,
 )
 from tests.support import wait_for
@@ -41,13 +42,17 @@ def crash_network(infra, signing_key, tmp_path_factory, request):
     failed = request.session.testsfailed
     try:
         network.start()
-        network.wait_ready()
-        yield network
-    finally:
-        if request.session.testsfailed > failed:
-            print(network.logs())
+        network.wait_ready(timeout=120)  # fifteen processes booting on a busy 2-core machine
+    except BaseException:
+        print(network.logs())
         network.close()
         forget(network)
+        raise
+    yield network
+    if request.session.testsfailed > failed:
+        print(network.logs())
+    network.close()
+    forget(network)
 
 
 def _sell_many(network, shop, count: int) -> list[dict]:
@@ -60,7 +65,7 @@ def _quiet(network, redis_client) -> None:
 
     def relayed():
         for publisher in ("inventory", "sales"):
-            unsent = _rows(network, publisher, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")[0].n
+            unsent = query_rows(network, publisher, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")[0].n
             assert unsent == 0, f"{unsent} {publisher} outbox rows not sent yet"
         return True
 
@@ -120,7 +125,7 @@ def test_a_relay_killed_after_xadd_before_marking_sent_republishes_and_nothing_i
     wait_killed_at(network, "sales-relay", points, "relay.after-xadd")
     key = streams.stream_key(network.settings.prefix, "sales")
     on_stream = [fields["event"] for _, fields in redis_client.xrange(key)]
-    unsent = [row.payload for row in _rows(network, "sales", "SELECT payload FROM outbox WHERE published_at IS NULL")]
+    unsent = [row.payload for row in query_rows(network, "sales", "SELECT payload FROM outbox WHERE published_at IS NULL")]
     assert set(unsent) & set(on_stream), "the killed batch should be on the stream and unsent"
 
     # when it comes back without the failpoint, it publishes that batch again: the consumers drop the copies
@@ -162,8 +167,8 @@ def test_a_celery_worker_killed_mid_task_gets_the_task_back_and_the_aggregates_a
         product = shop["product"]["id"]
 
         def facts_waiting():
-            facts = _rows(network, "reporting", f"SELECT count(*) AS n FROM sale_line_fact WHERE product_id = '{product}'")
-            dirty = _rows(network, "reporting", "SELECT count(*) AS n FROM dirty_key")
+            facts = query_rows(network, "reporting", f"SELECT count(*) AS n FROM sale_line_fact WHERE product_id = '{product}'")
+            dirty = query_rows(network, "reporting", "SELECT count(*) AS n FROM dirty_key")
             assert facts[0].n == 7 and dirty[0].n >= 2, f"facts {facts[0].n}, dirty keys {dirty[0].n}"
             return True
 
@@ -183,7 +188,7 @@ def test_a_celery_worker_killed_mid_task_gets_the_task_back_and_the_aggregates_a
 
         # and the task comes back (acks late, rejected on worker loss), finishes, and every aggregate is exact
         def recomputed():
-            assert _rows(network, "reporting", "SELECT count(*) AS n FROM dirty_key")[0].n == 0
+            assert query_rows(network, "reporting", "SELECT count(*) AS n FROM dirty_key")[0].n == 0
             assert report_total(network, "producer", shop["producer"]["id"]) == (Decimal("7"), Decimal("21.70"))
             return True
 
@@ -225,25 +230,38 @@ def test_two_celery_beats_send_a_periodic_task_once_per_period(infra, signing_ke
     def runs() -> int:
         return int(redis_client.hget(runs_key, "reporting.recompute_aggregates|SUCCESS") or 0)
 
+    beats = ("reporting-beat", "reporting-beat-2")
+    celery_prefix = f"{network.settings.prefix}celery:"
     try:
-        network.start("reporting-worker", "reporting-beat", "reporting-beat-2")
-        wait_for(lambda: runs() > 0, timeout=60, interval=0.2, message="the first recompute run")
-        for name in ("reporting-beat", "reporting-beat-2"):
-            wait_for(lambda name=name: _beat_acted(network, name), timeout=30, message=f"{name} to send or skip")
+        network.start("reporting-worker", *beats)
+        for name in beats:
+            wait_for(lambda name=name: _beat_actions(network, name), timeout=90, interval=0.2, message=f"{name} to act")
 
-        # when both run side by side for a while
-        started, first = time.time(), runs()
-        wait_for(lambda: runs() >= first + 8, timeout=60, interval=0.1, message="8 more runs")
-        ended, last = time.time(), runs()
-
-        # then the task ran once per one-second period, not twice: one beat's send was skipped each time
-        periods = int(ended) - int(started)
-        assert last - first <= periods + 2, f"{last - first} runs in {periods} periods"
-        skipped = sum(
-            network.log_tail(name, 2000).count("already sent for this period") for name in ("reporting-beat", "reporting-beat-2")
+        # when both run side by side for at least 8 periods, then stop, and the worker finishes what was sent
+        seen = len(_beat_actions(network, "reporting-beat-2"))
+        wait_for(
+            lambda: len(_beat_actions(network, "reporting-beat-2")) >= seen + 8,
+            timeout=60,
+            interval=0.2,
+            message="8 more periods with both beats",
         )
-        assert skipped >= 5
-        assert all(network.processes[name].poll() is None for name in ("reporting-beat", "reporting-beat-2"))
+        for name in beats:
+            assert network.processes[name].poll() is None, f"{name} died"
+            network.stop(name)
+        first_action = min(_beat_actions(network, name)[0] for name in beats)
+        periods = int(time.time()) - int(first_action) + 1
+
+        def drained():
+            waiting = redis_client.llen(f"{celery_prefix}reporting") + redis_client.hlen(f"{celery_prefix}unacked")
+            assert waiting == 0, f"{waiting} tasks queued or running"
+            return True
+
+        wait_for(drained, timeout=60, interval=0.2, message="the worker to run every task sent")
+
+        # then the task ran once per one-second period, not twice: each period one beat's send was skipped
+        assert 8 <= runs() <= periods + 1, f"{runs()} runs in {periods} periods"
+        skipped = sum(network.log_tail(name, 2000).count("already sent for this period") for name in beats)
+        assert skipped >= 8
     except BaseException:
         print(network.logs())
         raise
@@ -252,9 +270,14 @@ def test_two_celery_beats_send_a_periodic_task_once_per_period(infra, signing_ke
         forget(network)
 
 
-def _beat_acted(network, name: str) -> bool:
-    log = network.log_tail(name, 400)
-    return "Sending due task recompute-aggregates" in log or "recompute-aggregates already sent" in log
+def _beat_actions(network, name: str) -> list[float]:
+    """When beat `name` sent or skipped the recompute task, in epoch seconds, oldest first."""
+    path = network.log_dir / f"{name}.log"
+    times = []
+    for line in path.read_text(errors="replace").splitlines() if path.exists() else []:
+        if "Sending due task recompute-aggregates" in line or "recompute-aggregates already sent" in line:
+            times.append(datetime.fromisoformat(json.loads(line)["timestamp"].replace("Z", "+00:00")).timestamp())
+    return times
 
 
 def test_every_beat_claims_the_same_period_whatever_its_phase_or_its_last_run():
