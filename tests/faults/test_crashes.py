@@ -42,7 +42,7 @@ def crash_network(infra, signing_key, tmp_path_factory, request):
     failed = request.session.testsfailed
     try:
         network.start()
-        network.wait_ready(timeout=120)  # fifteen processes booting on a busy 2-core machine
+        network.wait_ready()
     except BaseException:
         print(network.logs())
         network.close()

@@ -113,7 +113,7 @@ class Network:
                 process.wait()
         self.http.close()
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 180.0) -> None:
         for service in SERVICES:
             wait_for(
                 lambda service=service: self._ready(service), timeout=timeout, interval=0.2, message=f"{service} to be ready"
