@@ -28,7 +28,7 @@ from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import Conflict as _conflict
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from backbone import tracing
 from backbone.auth import ADMINISTRATOR, InvalidToken, TokenVerifier
@@ -55,6 +55,10 @@ class ExactJSONProvider(DefaultJSONProvider):
         return loads_exact(s)
 
 
+class NonFinite(str):
+    """A NaN or Infinity literal met in a request body, kept so that the field holding it is named when refused."""
+
+
 def _unstorable(value: str) -> str | None:
     """Why PostgreSQL could not store this text (a NUL, a lone surrogate), or None when it can."""
     if "\x00" in value:
@@ -68,7 +72,9 @@ def _unstorable(value: str) -> str | None:
 
 def _refuse_unstorable_text(data: Any, location: str, path: tuple = ()) -> None:
     """Answer 422 naming the first string (key or value) in `data` that PostgreSQL could not store."""
-    if isinstance(data, str):
+    if isinstance(data, NonFinite):
+        invalid(path or ("_schema",), f"{data} is not a number this API accepts: send a finite decimal.", location=location)
+    elif isinstance(data, str):
         problem = _unstorable(data)
         if problem:
             invalid(path or ("_schema",), problem, location=location)
@@ -99,16 +105,14 @@ class ExactParser(FlaskParser):
         data = req.get_data(cache=True)
         if isinstance(data, bytes):
             data = data.decode("utf-8")  # UnicodeDecodeError is answered 400 by webargs
-        loaded = loads_exact(data)
+        loaded = json.loads(data, parse_float=Decimal, parse_constant=NonFinite)
         _refuse_unstorable_text(loaded, "json")
         return loaded
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         where = f" (line {error.lineno}, column {error.colno})" if isinstance(error, json.JSONDecodeError) else ""
         reason = error.msg if isinstance(error, json.JSONDecodeError) else "the body is not valid UTF-8"
-        flask_smorest.abort(
-            400, message=f"Invalid JSON body: {reason}{where}.", errors={"json": [f"Invalid JSON body: {reason}."]}
-        )
+        flask_smorest.abort(400, message=f"Invalid JSON body: {reason}{where}.", errors={"json": ["Invalid JSON body."]})
 
     def load_querystring(self, req, schema):
         _refuse_unstorable_text(req.args.to_dict(flat=False), "query")
@@ -249,6 +253,7 @@ def create_service_app(
     app.extensions["api"] = api
     api.register_blueprint(health)
     app.register_error_handler(Exception, _unexpected_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.before_request(_bind_request_context)
     if secured:
         app.config.setdefault("AUTH_AUDIENCE", service)
@@ -340,6 +345,11 @@ def _unbind_request_context(_exc):
     if token is not None:
         tracing.reset_trace_id(token)
     structlog.contextvars.clear_contextvars()
+
+
+def _too_large(error: RequestEntityTooLarge):
+    error.data = {"message": f"The body is larger than the {current_app.config['MAX_CONTENT_LENGTH']:,} bytes this API accepts."}
+    return current_app.extensions["api"].handle_http_exception(error)
 
 
 def _unexpected_error(error: Exception):

@@ -138,7 +138,7 @@ class SalesReport(Schema):
 # -- settlements --------------------------------------------------------------------------------
 
 
-class Month(fields.Date):
+class Month(Day):
     """A calendar month written YYYY-MM, loaded as its first day."""
 
     def _deserialize(self, value, attr, data, **kwargs):

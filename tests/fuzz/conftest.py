@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import random
 import uuid
 from datetime import date
 
@@ -10,9 +11,12 @@ import pytest
 import redis
 
 from backbone.auth import ADMINISTRATOR, Principal, TokenSigner
+from services.reporting import aggregates
 from tests.conftest import AdministratorClient, migrations_of
-from tests.support.events import deliver, sale_recorded
+from tests.support.events import deliver
 from tests.support.inventory import ok
+from tests.support.network_events import catalogue
+from tests.support.network_events import sale as network_sale
 from tests.support.notifications import producer_registered, product_registered, selling_place_registered, stock_low
 from tests.support.sales import receipt_body, seed_catalogue
 from tests.support.tenants import build
@@ -85,15 +89,19 @@ def seed_notifications(app, client, token_for, redis_client) -> dict[str, list[s
 
 
 def seed_reporting(app, client, token_for, redis_client) -> dict[str, list[str]]:
-    producer = uuid.uuid4()
-    sales = [sale_recorded(producer_id=producer) for _ in range(3)]
-    deliver(app, redis_client, *sales)
-    month = date.today().strftime("%Y-%m")
-    client.post("/settlements", json={"month": month})
-    statements = client.get("/settlements", query_string={"month": month}).get_json() or []
+    rng = random.Random(8)
+    cat = catalogue(rng, villages=1, producers=2)
+    place = next(iter(cat.places))
+    sales = [network_sale(cat, rng, place, date(2026, 7, day)) for day in (1, 14, 28)]
+    deliver(app, redis_client, *cat.events, *sales)
+    with app.extensions["db"].transaction() as session:
+        while aggregates.recompute_dirty(session=session):
+            pass
+    ok(client.post("/settlements", json={"month": "2026-07"}))
+    statements = ok(client.get("/settlements", query_string={"month": "2026-07"}), status=200)
     return {
-        "producer_id": [str(producer)],
-        "statement_id": [s["statement_id"] for s in statements if isinstance(s, dict)],
+        "producer_id": [str(producer) for producer in cat.producers],
+        "statement_id": [s["statement_id"] for s in statements],
     }
 
 
