@@ -307,6 +307,8 @@ def get_redis(app: Flask | None = None) -> redis.Redis:
         client = redis.Redis.from_url(
             app.config["REDIS_URL"],
             decode_responses=True,
+            # an entry that is not UTF-8 must reach the consumer (to be dead-lettered, byte for byte), not crash it
+            encoding_errors="surrogateescape",
             socket_connect_timeout=2,
             socket_timeout=max(10, app.config["CONSUMER_BLOCK_MS"] / 1000 + 5),
             health_check_interval=30,
