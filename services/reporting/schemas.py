@@ -141,6 +141,10 @@ class SalesReport(Schema):
 class Month(Day):
     """A calendar month written YYYY-MM, loaded as its first day."""
 
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"pattern": r"^[0-9]{4}-[0-9]{2}$", **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str) or len(value) != 7 or value[4] != "-":
             raise ValidationError("Must be a month written YYYY-MM.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import random
 import uuid
+from collections import Counter
 from datetime import date
 
 import pytest
@@ -22,6 +23,21 @@ from tests.support.sales import receipt_body, seed_catalogue
 from tests.support.tenants import build
 
 SERVICES = ("identity", "inventory", "sales", "notifications", "reporting")
+
+#: requests the fuzzing made, by service and status class ("2xx", "4xx"...): printed at the end of the run
+FUZZ_REQUESTS: Counter = Counter()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FUZZ_REQUESTS:
+        by_service = Counter()
+        for (service, _), count in FUZZ_REQUESTS.items():
+            by_service[service] += count
+        terminalreporter.section("API fuzzing")
+        for service, total in sorted(by_service.items()):
+            classes = ", ".join(f"{FUZZ_REQUESTS[service, c]} {c}" for c in ("2xx", "4xx", "5xx") if FUZZ_REQUESTS[service, c])
+            terminalreporter.write_line(f"{service}: {total} requests ({classes})")
+        terminalreporter.write_line(f"in all: {sum(by_service.values())} requests")
 
 
 def _ids(rows) -> list[str]:
