@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test unit integration e2e lint bench clean
+.PHONY: install run test unit integration e2e fuzz lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.x)")'
@@ -28,6 +28,9 @@ integration: install
 
 e2e: install
 	$(BIN)/pytest tests/e2e
+
+fuzz: install
+	$(BIN)/pytest tests/fuzz
 
 bench: install
 	LOG_LEVEL=WARNING $(BIN)/python -m benchmarks.run
