@@ -115,8 +115,13 @@ class ExactParser(FlaskParser):
         flask_smorest.abort(400, message=f"Invalid JSON body: {reason}{where}.", errors={"json": ["Invalid JSON body."]})
 
     def load_querystring(self, req, schema):
-        _refuse_unstorable_text(req.args.to_dict(flat=False), "query")
-        return super().load_querystring(req, schema)
+        for name, value in req.args.items(multi=True):
+            _refuse_unstorable_text({name: value}, "query")
+        proxy = super().load_querystring(req, schema)
+        for name in req.args:
+            if name not in proxy.multiple_keys and len(req.args.getlist(name)) > 1:
+                invalid(name, "Give this parameter once.", location="query")
+        return proxy
 
 
 #: the converter of each parameter in a Flask rule ("" for a plain string)

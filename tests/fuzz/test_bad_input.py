@@ -6,6 +6,7 @@ answer and that no table of the service's database changed (the outbox included,
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from dataclasses import dataclass
@@ -287,3 +288,48 @@ def test_a_body_that_is_not_a_json_object_is_refused_with_a_json_error_and_nothi
     assert answer["code"] == response.status_code
     assert answer.get("message") or answer.get("errors"), answer
     assert _state(app, endpoint) == before
+
+
+#: (service, query URL, the parameter its 422 must name)
+QUERIES = [
+    ("inventory", "/villages?istat_code=123456&istat_code=654321", "istat_code"),
+    ("inventory", "/producers?sector=a%00b", "sector"),
+    ("inventory", "/villages?unknown=1", "unknown"),
+    ("sales", "/receipts?limit=10&limit=20", "limit"),
+    ("sales", "/receipts?limit=1e400", "limit"),
+    ("reporting", "/reports/daily?from=2026-07-01&from=2026-08-01&to=2026-09-01&group_by=sector", "from"),
+    ("reporting", "/reports/daily?from=0001-01-01&to=2026-09-01&group_by=sector", "from"),
+    ("reporting", "/reports/daily?from=2026-07-01&to=9999-12-31&group_by=sector", "to"),
+    ("reporting", "/settlements?month=2026-07&month=2026-08", "month"),
+    ("reporting", "/settlements?month=0001-01", "month"),
+    ("notifications", "/alerts?limit=10**30", "limit"),
+]
+
+
+@pytest.mark.parametrize("service, url, parameter", QUERIES, ids=[f"{s} {u}" for s, u, _ in QUERIES])
+def test_a_bad_query_parameter_is_a_422_naming_it(world, service, url, parameter):
+    response = world(service).test_client().get(url)
+    assert response.status_code == 422, (response.status_code, response.get_data(as_text=True)[:300])
+    assert _messages(response.get_json()["errors"]["query"][parameter])
+
+
+#: CSV files no spreadsheet should send: (name, content, the message the refusal holds)
+CSV_FILES = [
+    ("a cell of 1.5 MB", b"name,sector\n" + b"x" * 1_500_000 + b",agri-food\n", "field limit"),
+    ("a NUL", b"name,sector\nBo\x00t,agri-food\n", "NUL"),
+    ("binary", bytes(range(256)) * 4, "NUL"),
+    ("a name of 100 kB", b"name,sector\n" + b"x" * 100_000 + b",agri-food\n", "Length must be"),
+    ("no header", b"", "required"),
+]
+
+
+@pytest.mark.parametrize("content, message", [pytest.param(c, m, id=n) for n, c, m in CSV_FILES])
+def test_an_unreadable_csv_import_is_refused_naming_the_line_and_nothing_is_written(world, content, message):
+    app = world("inventory")
+    before = _rows(app)
+    response = app.test_client().post(
+        "/imports", data={"producers": (io.BytesIO(content), "producers.csv")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 422, (response.status_code, response.get_data(as_text=True)[:300])
+    assert any(message in m for m in _messages(response.get_json()["errors"]["files"]["producers"])), response.get_json()
+    assert _rows(app) == before
