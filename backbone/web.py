@@ -71,7 +71,7 @@ def _unstorable(value: str) -> str | None:
 
 
 def _refuse_unstorable_text(data: Any, location: str, path: tuple = ()) -> None:
-    """Answer 422 naming the first string (key or value) in `data` that PostgreSQL could not store."""
+    """Answer 422 naming the first NaN / Infinity in `data`, or string (key or value) PostgreSQL could not store."""
     if isinstance(data, NonFinite):
         invalid(path or ("_schema",), f"{data} is not a number this API accepts: send a finite decimal.", location=location)
     elif isinstance(data, str):
@@ -80,16 +80,17 @@ def _refuse_unstorable_text(data: Any, location: str, path: tuple = ()) -> None:
             invalid(path or ("_schema",), problem, location=location)
     elif isinstance(data, dict):
         for key, value in data.items():
-            _refuse_unstorable_text(key, location, (*path, key if not _unstorable(key) else "_key"))
-            _refuse_unstorable_text(value, location, (*path, key if not _unstorable(key) else "_key"))
+            where = (*path, "_key" if _unstorable(key) else key)
+            _refuse_unstorable_text(key, location, where)
+            _refuse_unstorable_text(value, location, where)
     elif isinstance(data, list):
         for index, value in enumerate(data):
             _refuse_unstorable_text(value, location, (*path, index))
 
 
 class ExactParser(FlaskParser):
-    """webargs' Flask parser: bodies read with `loads_exact`, only JSON bodies, unknown query parameters and
-    text PostgreSQL cannot store (NUL, lone surrogates) refused."""
+    """webargs' Flask parser: JSON bodies only, numbers read exactly; NaN / Infinity, text PostgreSQL cannot
+    store (NUL, lone surrogates), unknown and repeated query parameters refused with a 422 naming them."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
