@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test unit integration e2e faults lint bench clean
+.PHONY: install run test unit integration e2e faults fuzz lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.x)")'
@@ -31,6 +31,9 @@ e2e: install
 
 faults: install
 	$(BIN)/pytest tests/faults
+
+fuzz: install
+	$(BIN)/pytest tests/fuzz
 
 bench: install
 	LOG_LEVEL=WARNING $(BIN)/python -m benchmarks.run

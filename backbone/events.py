@@ -204,14 +204,31 @@ def encode(event: Event) -> str:
     )
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def decode(raw: str | bytes) -> Event:
     """Read an event, all or nothing: a wrong envelope, payload or version raises ContractError."""
+    try:
+        if isinstance(raw, str):
+            raw.encode("utf-8")  # read with surrogateescape: bytes that were not UTF-8 are lone surrogates here
+    except UnicodeEncodeError as error:
+        raise InvalidEvent(f"not UTF-8: {error}") from error
     try:
         document = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidEvent(f"not JSON: {error}") from error
     if not isinstance(document, dict):
         raise InvalidEvent("an event must be a JSON object")
+    if _has_nul(document):
+        raise InvalidEvent("text with a NUL character, which no database stores")
     try:
         envelope = _envelope.load(document)
     except ValidationError as error:

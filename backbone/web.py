@@ -28,7 +28,7 @@ from marshmallow import RAISE, Schema, fields
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import Conflict as _conflict
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from backbone import tracing
 from backbone.auth import ADMINISTRATOR, InvalidToken, TokenVerifier
@@ -55,6 +55,10 @@ class ExactJSONProvider(DefaultJSONProvider):
         return loads_exact(s)
 
 
+class NonFinite(str):
+    """A NaN or Infinity literal met in a request body, kept so that the field holding it is named when refused."""
+
+
 def _unstorable(value: str) -> str | None:
     """Why PostgreSQL could not store this text (a NUL, a lone surrogate), or None when it can."""
     if "\x00" in value:
@@ -67,23 +71,26 @@ def _unstorable(value: str) -> str | None:
 
 
 def _refuse_unstorable_text(data: Any, location: str, path: tuple = ()) -> None:
-    """Answer 422 naming the first string (key or value) in `data` that PostgreSQL could not store."""
-    if isinstance(data, str):
+    """Answer 422 naming the first NaN / Infinity in `data`, or string (key or value) PostgreSQL could not store."""
+    if isinstance(data, NonFinite):
+        invalid(path or ("_schema",), f"{data} is not a number this API accepts: send a finite decimal.", location=location)
+    elif isinstance(data, str):
         problem = _unstorable(data)
         if problem:
             invalid(path or ("_schema",), problem, location=location)
     elif isinstance(data, dict):
         for key, value in data.items():
-            _refuse_unstorable_text(key, location, (*path, key if not _unstorable(key) else "_key"))
-            _refuse_unstorable_text(value, location, (*path, key if not _unstorable(key) else "_key"))
+            where = (*path, "_key" if _unstorable(key) else key)
+            _refuse_unstorable_text(key, location, where)
+            _refuse_unstorable_text(value, location, where)
     elif isinstance(data, list):
         for index, value in enumerate(data):
             _refuse_unstorable_text(value, location, (*path, index))
 
 
 class ExactParser(FlaskParser):
-    """webargs' Flask parser: bodies read with `loads_exact`, only JSON bodies, unknown query parameters and
-    text PostgreSQL cannot store (NUL, lone surrogates) refused."""
+    """webargs' Flask parser: JSON bodies only, numbers read exactly; NaN / Infinity, text PostgreSQL cannot
+    store (NUL, lone surrogates), unknown and repeated query parameters refused with a 422 naming them."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
@@ -99,20 +106,23 @@ class ExactParser(FlaskParser):
         data = req.get_data(cache=True)
         if isinstance(data, bytes):
             data = data.decode("utf-8")  # UnicodeDecodeError is answered 400 by webargs
-        loaded = loads_exact(data)
+        loaded = json.loads(data, parse_float=Decimal, parse_constant=NonFinite)
         _refuse_unstorable_text(loaded, "json")
         return loaded
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         where = f" (line {error.lineno}, column {error.colno})" if isinstance(error, json.JSONDecodeError) else ""
         reason = error.msg if isinstance(error, json.JSONDecodeError) else "the body is not valid UTF-8"
-        flask_smorest.abort(
-            400, message=f"Invalid JSON body: {reason}{where}.", errors={"json": [f"Invalid JSON body: {reason}."]}
-        )
+        flask_smorest.abort(400, message=f"Invalid JSON body: {reason}{where}.", errors={"json": ["Invalid JSON body."]})
 
     def load_querystring(self, req, schema):
-        _refuse_unstorable_text(req.args.to_dict(flat=False), "query")
-        return super().load_querystring(req, schema)
+        for name, value in req.args.items(multi=True):
+            _refuse_unstorable_text({name: value}, "query")
+        proxy = super().load_querystring(req, schema)
+        for name in req.args:
+            if name not in proxy.multiple_keys and len(req.args.getlist(name)) > 1:
+                invalid(name, "Give this parameter once.", location="query")
+        return proxy
 
 
 #: the converter of each parameter in a Flask rule ("" for a plain string)
@@ -253,6 +263,7 @@ def create_service_app(
     app.extensions["api"] = api
     api.register_blueprint(health)
     app.register_error_handler(Exception, _unexpected_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.before_request(_bind_request_context)
     if secured:
         app.config.setdefault("AUTH_AUDIENCE", service)
@@ -306,6 +317,8 @@ def get_redis(app: Flask | None = None) -> redis.Redis:
         client = redis.Redis.from_url(
             app.config["REDIS_URL"],
             decode_responses=True,
+            # an entry that is not UTF-8 must reach the consumer (to be dead-lettered, byte for byte), not crash it
+            encoding_errors="surrogateescape",
             socket_connect_timeout=2,
             socket_timeout=max(10, app.config["CONSUMER_BLOCK_MS"] / 1000 + 5),
             health_check_interval=30,
@@ -344,6 +357,11 @@ def _unbind_request_context(_exc):
     if token is not None:
         tracing.reset_trace_id(token)
     structlog.contextvars.clear_contextvars()
+
+
+def _too_large(error: RequestEntityTooLarge):
+    error.data = {"message": f"The body is larger than the {current_app.config['MAX_CONTENT_LENGTH']:,} bytes this API accepts."}
+    return current_app.extensions["api"].handle_http_exception(error)
 
 
 def _unexpected_error(error: Exception):

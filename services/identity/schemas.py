@@ -25,7 +25,7 @@ class TokenOut(Schema):
 class KeyIn(Schema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     label = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    valid_days = fields.Integer(load_default=365, validate=validate.Range(min=1, max=3650))
+    valid_days = fields.Integer(load_default=365, strict=True, validate=validate.Range(min=1, max=3650))
     selling_place_id = fields.UUID(load_default=None, allow_none=True)
     village_id = fields.UUID(load_default=None, allow_none=True)
     producer_id = fields.UUID(load_default=None, allow_none=True)

@@ -119,9 +119,20 @@ def _cell(column: str, value: str) -> str:
 def read_rows(content: bytes | str, file: str, imported: Imported) -> list[tuple[int, dict]]:
     """The rows of a CSV file as (line, {column: value}), empty cells left out; header errors go to `imported`."""
     text = _text(content)
+    if "\x00" in text:  # no spreadsheet writes one, and no database stores one
+        imported.refuse(file, text.count("\n", 0, text.index("\x00")) + 1, "_file", "A NUL character: is this really a CSV file?")
+        return []
     header_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=header_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return _rows(reader, file, imported)
+    except csv.Error as error:  # a cell over csv's size limit, a broken quote
+        imported.refuse(file, max(reader.line_num, 1), "_file", f"Not a readable CSV file: {error}.")
+        return []
+
+
+def _rows(reader, file: str, imported: Imported) -> list[tuple[int, dict]]:
     header = [_column(name) for name in next(reader, [])]
     known = set(ROWS[file]().fields) - set(ROWS[file].Meta.exclude)
     for name in header:

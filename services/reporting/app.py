@@ -10,6 +10,7 @@ from services.reporting.api_settlements import blp as settlements_blp
 from services.reporting.cli import reporting_cli
 from services.reporting.config import Config
 from services.reporting.consumers import HANDLERS
+from services.reporting.schemas import Month
 from services.reporting.tasks import beat_schedule, register_tasks
 
 
@@ -25,6 +26,7 @@ def create_app(config: dict | None = None):
         handlers=HANDLERS,
         secured=True,
     )
+    app.extensions["api"].register_field(Month, "string", None)  # YYYY-MM, not a date
     register_api(app, blp, settlements_blp, province_blp)
     celery = celery_init_app(
         app,

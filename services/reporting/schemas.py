@@ -138,8 +138,12 @@ class SalesReport(Schema):
 # -- settlements --------------------------------------------------------------------------------
 
 
-class Month(fields.Date):
+class Month(Day):
     """A calendar month written YYYY-MM, loaded as its first day."""
+
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"pattern": r"^[0-9]{4}-[0-9]{2}$", **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str) or len(value) != 7 or value[4] != "-":

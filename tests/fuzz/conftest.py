@@ -3,21 +3,41 @@
 from __future__ import annotations
 
 import importlib
+import random
 import uuid
+from collections import Counter
 from datetime import date
 
 import pytest
 import redis
 
 from backbone.auth import ADMINISTRATOR, Principal, TokenSigner
+from services.reporting import aggregates
 from tests.conftest import AdministratorClient, migrations_of
-from tests.support.events import deliver, sale_recorded
+from tests.support.events import deliver
 from tests.support.inventory import ok
+from tests.support.network_events import catalogue
+from tests.support.network_events import sale as network_sale
 from tests.support.notifications import producer_registered, product_registered, selling_place_registered, stock_low
 from tests.support.sales import receipt_body, seed_catalogue
 from tests.support.tenants import build
 
 SERVICES = ("identity", "inventory", "sales", "notifications", "reporting")
+
+#: requests the fuzzing made, by service and status class ("2xx", "4xx"...): printed at the end of the run
+FUZZ_REQUESTS: Counter = Counter()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FUZZ_REQUESTS:
+        by_service = Counter()
+        for (service, _), count in FUZZ_REQUESTS.items():
+            by_service[service] += count
+        terminalreporter.section("API fuzzing")
+        for service, total in sorted(by_service.items()):
+            classes = ", ".join(f"{FUZZ_REQUESTS[service, c]} {c}" for c in ("2xx", "4xx", "5xx") if FUZZ_REQUESTS[service, c])
+            terminalreporter.write_line(f"{service}: {total} requests ({classes})")
+        terminalreporter.write_line(f"in all: {sum(by_service.values())} requests")
 
 
 def _ids(rows) -> list[str]:
@@ -85,15 +105,19 @@ def seed_notifications(app, client, token_for, redis_client) -> dict[str, list[s
 
 
 def seed_reporting(app, client, token_for, redis_client) -> dict[str, list[str]]:
-    producer = uuid.uuid4()
-    sales = [sale_recorded(producer_id=producer) for _ in range(3)]
-    deliver(app, redis_client, *sales)
-    month = date.today().strftime("%Y-%m")
-    client.post("/settlements", json={"month": month})
-    statements = client.get("/settlements", query_string={"month": month}).get_json() or []
+    rng = random.Random(8)
+    cat = catalogue(rng, villages=1, producers=2)
+    place = next(iter(cat.places))
+    sales = [network_sale(cat, rng, place, date(2026, 7, day)) for day in (1, 14, 28)]
+    deliver(app, redis_client, *cat.events, *sales)
+    with app.extensions["db"].transaction() as session:
+        while aggregates.recompute_dirty(session=session):
+            pass
+    ok(client.post("/settlements", json={"month": "2026-07"}))
+    statements = ok(client.get("/settlements", query_string={"month": "2026-07"}), status=200)
     return {
-        "producer_id": [str(producer)],
-        "statement_id": [s["statement_id"] for s in statements if isinstance(s, dict)],
+        "producer_id": [str(producer) for producer in cat.producers],
+        "statement_id": [s["statement_id"] for s in statements],
     }
 
 

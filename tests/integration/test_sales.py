@@ -153,11 +153,14 @@ def test_a_bad_receipt_is_refused_naming_the_field_and_writes_nothing(app, clien
     assert _sale_events(app) == []
 
 
-def test_numbers_are_read_exactly_and_nan_or_malformed_json_is_a_400(client, catalogue):
+def test_numbers_are_read_exactly_nan_is_refused_by_name_and_malformed_json_is_a_400(client, catalogue):
     body = receipt(catalogue, lines=[{"product_id": catalogue["honey"], "quantity": 3, "unit_price": 0.1}])
     assert client.post("/receipts", json=body).get_json()["total"] == "0.30"
     raw = '{"receipt_id": "%s", "lines": [{"quantity": NaN}]}' % uuid.uuid4()
-    for text in (raw, "{not json", b"\xff\xfe"):
+    response = client.post("/receipts", data=raw, content_type="application/json")
+    assert response.status_code == 422
+    assert "NaN" in response.get_json()["errors"]["json"]["lines"]["0"]["quantity"][0]
+    for text in ("{not json", b"\xff\xfe"):
         response = client.post("/receipts", data=text, content_type="application/json")
         assert response.status_code == 400 and response.get_json()["errors"]["json"] == ["Invalid JSON body."]
 
