@@ -18,6 +18,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from backbone.db import ScaledDecimal
 from services.reporting import periods, stock
 from services.reporting.aggregates import pending_keys
 from services.reporting.models import (
@@ -148,11 +149,18 @@ def cell_key(query: ReportQuery, values, day: date) -> tuple:
     return (b, *(values[name] for name in query.group_by))
 
 
+def _sum(session: Session, column):
+    """SUM of an aggregate column; PostgreSQL's NUMERIC sums keep the column's scale, so they need no conversion."""
+    if isinstance(column.type, ScaledDecimal) and session.get_bind().dialect.name == "postgresql":
+        return sa.func.sum(column, type_=sa.Numeric(asdecimal=True))
+    return sa.func.sum(column)
+
+
 def _sales_cells(session: Session, query: ReportQuery) -> dict:
     table, bucket_column, period = _source(query)
     dims = [getattr(table, _COLUMN[name]).label(name) for name in query.group_by if name != "vat_rate"]
     rate = table.vat_rate.label("vat_rate")
-    sums = [sa.func.sum(getattr(table, name)).label(name) for name in _SUMMED]
+    sums = [_sum(session, getattr(table, name)).label(name) for name in _SUMMED]
     statement = (
         sa.select(bucket_column.label("bucket"), *dims, rate, *sums, sa.func.max(table.watermark).label("watermark"))
         .where(period, *_filters(table, query))
