@@ -370,10 +370,10 @@ def _results(records, started, stopped, moves, alerted, recorded, marks, quiet_a
             target=f">= {RATE:.0f}/s for {SECONDS:.0f} s",
             passed=reached,
             note=(
-                f"{len(answered):,} answered 201, {failed} failed"
+                f"{len(answered):,} answered 201, {failed} failed, {unsent:,} not sent by {GRACE} s after the schedule's end"
                 + ("" if reached else f"; {RATE / max(achieved, 1e-9):.1f}x short: {why}")
             ),
-            details={"http_p99_from_schedule_ms": _ms(http), "sales": len(records)},
+            details={"http_p99_from_schedule_ms": _ms(http), "sales": len(records), "unsent": unsent},
         ),
     ]
     for name, values, limit, count_missing in (
