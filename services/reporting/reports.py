@@ -285,26 +285,12 @@ def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], ob
     table = SalesVillageMonth
     numeric = sa.Numeric(asdecimal=True)
     rates = postgresql.ARRAY(numeric)
-    grouped = [getattr(table, _COLUMN[name]) for name in query.group_by]
-    keys = [table.month_start, *grouped]
-    per_rate = (
-        sa.select(
-            *keys,
-            table.vat_rate,
-            *(_sum(session, getattr(table, name)).label(name) for name in _SUMMED),
-            sa.func.max(table.watermark).label("watermark"),
-        )
-        .where(table.month_start.between(query.date_from, query.date_to), *_filters(table, query))
-        .group_by(*keys, table.vat_rate)
-        .subquery("per_rate")
-    )
-    c = per_rate.c
 
     def total(name):
-        return sa.func.sum(c[name], type_=numeric)
+        return _sum(session, getattr(table, name))
 
-    def count(name):  # a sum of bigints is NUMERIC in PostgreSQL: back to an integer
-        return sa.cast(sa.func.sum(c[name]), sa.BigInteger)
+    def count(name):  # a sum of integers is a BIGINT in PostgreSQL, an int here
+        return sa.func.sum(getattr(table, name))
 
     commission = total("commission") - total("refunded_commission")
     commission_vat = sa.func.round(commission * COMMISSION_VAT_RATE / 100, 2, type_=numeric)
@@ -312,12 +298,11 @@ def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], ob
     receipts = count("receipts")
     # the dividend's 20 places make PostgreSQL's quotient exact enough to round as Decimal does
     average = sa.func.round(sa.cast(total("gross"), sa.Numeric(32, 20)) / sa.func.nullif(receipts, 0), 2, type_=numeric)
-    named = {name: table for name, table in (("village", Village),) if name in query.group_by}
     columns = [
-        sa.func.to_char(c.month_start, "YYYY-MM").label("period"),
-        c.month_start.label("period_start"),
-        sa.cast(c.month_start + sa.text("interval '1 month - 1 day'"), sa.Date).label("period_end"),
-        *(c[_COLUMN[name]].label(name) for name in query.group_by),
+        sa.func.to_char(table.month_start, "YYYY-MM").label("period"),
+        table.month_start.label("period_start"),
+        sa.cast(table.month_start + sa.text("interval '1 month - 1 day'"), sa.Date).label("period_end"),
+        *(getattr(table, _COLUMN[name]).label(name) for name in query.group_by),
         total("quantity").label("quantity"),
         total("gross").label("gross"),
         total("vat").label("vat"),
@@ -336,28 +321,40 @@ def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], ob
         (net_sales - commission - commission_vat).label("payout"),
     ]
     names = [column.name for column in columns]
+    # One row of the rollup per VAT rate and mountain flag: a rate can come twice, merged below.
     statement = sa.select(
         *columns,
-        sa.func.array_agg(aggregate_order_by(c.vat_rate, c.vat_rate), type_=rates),
-        sa.func.array_agg(aggregate_order_by(c.vat, c.vat_rate), type_=rates),
-        sa.func.max(c.watermark, type_=sa.DateTime(timezone=True)),
-        *(sa.func.min(named_table.name).label(f"{name}_name") for name, named_table in named.items()),
-    ).select_from(per_rate)
-    for name, named_table in named.items():
-        statement = statement.outerjoin(named_table, named_table.village_id == c[_COLUMN[name]])
-    group_keys = [c.month_start, *(c[_COLUMN[name]] for name in query.group_by)]
-    order = [c.month_start, *(sa.collate(c.sector, "C") if name == "sector" else c[_COLUMN[name]] for name in query.group_by)]
+        sa.func.array_agg(aggregate_order_by(table.vat_rate, table.vat_rate), type_=rates),
+        sa.func.array_agg(aggregate_order_by(table.vat, table.vat_rate), type_=rates),
+        sa.func.max(table.watermark, type_=sa.DateTime(timezone=True)),
+    ).where(table.month_start.between(query.date_from, query.date_to), *_filters(table, query))
+    group_keys = [table.month_start, *(getattr(table, _COLUMN[name]) for name in query.group_by)]
+    order = [
+        table.month_start,
+        *(sa.collate(table.sector, "C") if name == "sector" else getattr(table, _COLUMN[name]) for name in query.group_by),
+    ]
     statement = statement.group_by(*group_keys).order_by(*order)
 
     stocks = stock.applies(query)
     stocked = stock.figures(session=session, query=query) if stocks else {}
     no_stock = stock.row_figures(None, ZERO) if stocks else {}
     width, buckets = len(names), (query.granularity, query.season_calendar, query.date_from, query.date_to)
-    name_keys = [f"{name}_name" for name in named]
+    # the catalogue's names (a few hundred villages), looked up per row rather than joined
+    named = [
+        (name, f"{name}_name", dict(session.execute(sa.select(_NAMED[name][1], _NAMED[name][0].name)).all()))
+        for name in query.group_by
+        if name in _NAMED
+    ]
     rows, watermark, seen = [], None, set()
     for record in session.connection().execute(statement):
         row = dict(zip(names, record[:width]))
-        row["vat_by_rate"] = dict(zip(map(_rate_key, record[width]), record[width + 1]))
+        rates, vats = record[width], record[width + 1]
+        if len(set(rates)) == len(rates):
+            row["vat_by_rate"] = dict(zip(map(_rate_key, rates), vats))
+        else:
+            breakdown = row["vat_by_rate"] = {}
+            for rate, vat in zip(map(_rate_key, rates), vats):
+                breakdown[rate] = breakdown[rate] + vat if rate in breakdown else vat
         latest = record[width + 2]
         if latest is not None and (watermark is None or latest > watermark):
             watermark = latest
@@ -367,8 +364,8 @@ def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], ob
             row.update(stock.row_figures(stocked.get(key), row["quantity"]))
         elif stocks:
             row.update(no_stock)
-        for n, name in enumerate(name_keys, start=width + 3):
-            row[name] = record[n]
+        for name, key, catalogue in named:
+            row[key] = catalogue.get(row[name])
         rows.append(row)
     if stocked.keys() - seen:
         # stock where nothing was sold: those cells' rows, then the report's order again
