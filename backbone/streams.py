@@ -63,6 +63,8 @@ def trim(client: redis.Redis, prefix: str, family: str, *, keep_seconds: float) 
         floor = _older(floor, _next_id(last))
         if info["pending"]:
             oldest = client.xpending(key, name)["min"]
+            if oldest is None:
+                continue  # acknowledged between XINFO and XPENDING: nothing pending any more
             oldest = oldest.decode() if isinstance(oldest, bytes) else oldest
             floor = _older(floor, oldest)
     return client.xtrim(key, minid=floor, approximate=False)

@@ -87,6 +87,32 @@ def by_report(app) -> tuple[dict, list[float]]:
     return cells, times
 
 
+def rollup_sql_ms(app) -> float:
+    """How long the report's one query on the village rollup takes (the rest is Python shaping its rows)."""
+    from services.reporting.reports import _sales_cells
+
+    engine, spent = app.extensions["db"].engine, []
+
+    def before(conn, *_):
+        conn.info["bench_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, *_):
+        if "sales_village_month" in statement:
+            spent.append((time.perf_counter() - conn.info["bench_started"]) * 1000)
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    sa.event.listen(engine, "after_cursor_execute", after)
+    try:
+        with app.app_context():
+            for _ in range(5):
+                with app.extensions["db"].transaction() as session:
+                    _sales_cells(session, report_query())
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+        sa.event.remove(engine, "after_cursor_execute", after)
+    return percentile(spent, 50)
+
+
 def by_api(app, headers: dict, repeats: int = 5) -> list[float]:
     """GET /reports/sales for the same report (JSON included), in ms."""
     client, times = app.test_client(), []
@@ -152,18 +178,21 @@ def run() -> list[Result]:
             facts, rebuild_seconds = rebuild(app)
             cells, times = by_report(app)
             raw, raw_times = by_raw_facts(engine)
-            p95, raw_ms = percentile(times, 95), percentile(raw_times, 50)
-            growth.append((loaded, p95, raw_ms, cells == raw, facts, rebuild_seconds))
+            p95, raw_ms, sql_ms = percentile(times, 95), percentile(raw_times, 50), rollup_sql_ms(app)
+            growth.append((loaded, p95, raw_ms, cells == raw, facts, rebuild_seconds, sql_ms))
             print(
                 f"   {loaded:,} lines (loaded at {lines / seconds:,.0f}/s): rebuild {facts / rebuild_seconds:,.0f} facts/s, "
-                f"report p95 {p95:.1f} ms, raw GROUP BY {raw_ms:.0f} ms, same figures: {cells == raw}",
+                f"report p95 {p95:.1f} ms (its SQL {sql_ms:.1f} ms, {len(cells):,} cells), "
+                f"raw GROUP BY {raw_ms:.0f} ms, same figures: {cells == raw}",
                 flush=True,
             )
         api_times = by_api(app, headers)
         db.dispose()
 
-    size, p95, raw_ms, same, facts, rebuild_seconds = growth[-1]
-    data = f"{size:,} sale lines" + ("" if size >= 10_000_000 else f" (BENCH_REPORT_LINES={LINES:,}; the issue asks 10,000,000)")
+    size, p95, raw_ms, same, facts, rebuild_seconds, sql_ms = growth[-1]
+    data = f"load average {os.getloadavg()[0]:.0f} on {os.cpu_count()} cores; {size:,} sale lines" + (
+        "" if size >= 10_000_000 else f" (BENCH_REPORT_LINES={LINES:,}; the issue asks 10,000,000)"
+    )
     speedup = raw_ms / p95
     results.append(
         Result(
@@ -173,10 +202,23 @@ def run() -> list[Result]:
             "ms",
             target="< 100 ms, same figures",
             passed=at_most(p95, 100) and same,
-            note=("" if same else "figures differ from the raw GROUP BY; ")
-            + ("" if p95 <= 100 else f"{p95 - 100:.0f} ms over")
+            baseline=raw_ms,
+            baseline_name="raw GROUP BY",
+            note=("same figures as the raw GROUP BY to the cent" if same else "FIGURES DIFFER from the raw GROUP BY")
+            + (
+                ""
+                if p95 <= 100
+                else f"; {p95 - 100:.0f} ms over: the rollup query takes {sql_ms:.0f} ms, the rest is "
+                f"shaping {len(cells):,} cells in Python"
+            )
             + f"; {data}",
-            details={"times_ms": times, "api_p95_ms": percentile(api_times, 95), "same_figures": same},
+            details={
+                "times_ms": times,
+                "rollup_sql_ms": sql_ms,
+                "api_p95_ms": percentile(api_times, 95),
+                "same_figures": same,
+                "cells": len(cells),
+            },
         )
     )
     results.append(
@@ -218,7 +260,7 @@ def run() -> list[Result]:
         )
     )
     first = growth[0]
-    for size, p95, raw_ms, _, _, _ in growth:
+    for size, p95, raw_ms, _, _, _, sql_ms in growth:
         results.append(
             Result(
                 NAME,
@@ -227,7 +269,8 @@ def run() -> list[Result]:
                 "ms",
                 baseline=raw_ms,
                 baseline_name="raw GROUP BY",
-                note=f"{size / first[0]:.0f}x the data",
+                note=f"{size / first[0]:.0f}x the data; the rollup query itself {sql_ms:.1f} ms",
+                details={"rollup_sql_ms": sql_ms},
             )
         )
     flat = growth[-1][1] / first[1]

@@ -328,7 +328,8 @@ def transfer(
 # -- sales: facts from the sales service ----------------------------------------------------------
 
 
-def _keep_unmatched(session: Session, event_: Event, kind: str, lines: list[dict]) -> None:
+def _unmatched(event_: Event, kind: str, lines: list[dict]) -> list[dict]:
+    """The rows that keep an event's lines inventory cannot match, for review."""
     merged: dict[int, dict] = {}
     for line in lines:  # one row per line number, even if a refund names a line twice
         row = merged.setdefault(
@@ -344,7 +345,7 @@ def _keep_unmatched(session: Session, event_: Event, kind: str, lines: list[dict
             },
         )
         row["quantity"] += line["quantity"]
-    insert_ignoring_conflicts(session, UnmatchedSaleLine.__table__, list(merged.values()))
+    return list(merged.values())
 
 
 @dataclass(frozen=True)
@@ -373,14 +374,14 @@ def _from_sales(session: Session, batch: list[_Shelved]) -> None:
     }
     product_ids = {line["product_id"] for b in batch for line in b.lines}
     products = {p.id: p for p in session.scalars(sa.select(Product).where(Product.id.in_(product_ids)))}
-    moves = []
+    moves, unmatched = [], []
     for shelved in batch:
         place = places.get(shelved.event.data["selling_place_id"])
         # a shop or product inventory has never heard of: keep the line for review rather than lose it
         known, unknown = [], []
         for line in shelved.lines:
             (known if place is not None and line["product_id"] in products else unknown).append(line)
-        _keep_unmatched(session, shelved.event, shelved.kind, unknown)
+        unmatched += _unmatched(shelved.event, shelved.kind, unknown)
         moves += [
             Move(
                 place,
@@ -394,6 +395,8 @@ def _from_sales(session: Session, batch: list[_Shelved]) -> None:
             )
             for line in known
         ]
+    # one INSERT for the whole batch, not one per event
+    insert_ignoring_conflicts(session, UnmatchedSaleLine.__table__, unmatched)
     if moves:
         apply_moves(session, moves)
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from backbone.db import ScaledDecimal
 from services.reporting import periods, stock
 from services.reporting.aggregates import pending_keys
 from services.reporting.models import (
@@ -148,11 +151,18 @@ def cell_key(query: ReportQuery, values, day: date) -> tuple:
     return (b, *(values[name] for name in query.group_by))
 
 
+def _sum(session: Session, column):
+    """SUM of an aggregate column; PostgreSQL's NUMERIC sums keep the column's scale, so they need no conversion."""
+    if isinstance(column.type, ScaledDecimal) and session.get_bind().dialect.name == "postgresql":
+        return sa.func.sum(column, type_=sa.Numeric(asdecimal=True))
+    return sa.func.sum(column)
+
+
 def _sales_cells(session: Session, query: ReportQuery) -> dict:
     table, bucket_column, period = _source(query)
     dims = [getattr(table, _COLUMN[name]).label(name) for name in query.group_by if name != "vat_rate"]
     rate = table.vat_rate.label("vat_rate")
-    sums = [sa.func.sum(getattr(table, name)).label(name) for name in _SUMMED]
+    sums = [_sum(session, getattr(table, name)).label(name) for name in _SUMMED]
     statement = (
         sa.select(bucket_column.label("bucket"), *dims, rate, *sums, sa.func.max(table.watermark).label("watermark"))
         .where(period, *_filters(table, query))
@@ -238,7 +248,140 @@ def _growth(now: Decimal, before: Decimal) -> Decimal | None:
     return ((now - before) * 100 / before).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+#: the dimensions the one-query path below groups the village rollup by
+_FINISHED_DIMENSIONS = {"village", "sector", "mountain_product"}
+
+
+def _finished_in_sql(session: Session, query: ReportQuery) -> bool:
+    """Whether the report's rows can come finished from one query on the village rollup.
+
+    A month's report on PostgreSQL from the rollup per village and sector, its receipts summed
+    (not counted whole), grouped by neither VAT rate nor anything the rollup lacks: one
+    rollup month is one report period, so PostgreSQL can sum, break the VAT down and sort.
+    """
+    return (
+        query.granularity == "month"
+        and set(query.group_by) <= _FINISHED_DIMENSIONS
+        and _source(query)[0] is SalesVillageMonth
+        and not whole_receipts(query)
+        and session.get_bind().dialect.name == "postgresql"
+    )
+
+
+@lru_cache(maxsize=64)
+def _rate_key(rate: Decimal) -> str:
+    """The key of a VAT rate in a row's breakdown, as the cells write it."""
+    return str(rate.normalize())
+
+
+def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], object]:
+    """The report's rows, one finished row per cell from PostgreSQL, in the report's order.
+
+    The rollup's rows are summed per cell and VAT rate, then per cell with the breakdown as two
+    arrays (rates, VAT) ordered by rate; the derived figures are exact NUMERIC arithmetic, the
+    VAT on the commission and the average basket rounded half away from zero to the cent, as
+    `round_cent` does. Python only zips each row into its dict.
+    """
+    table = SalesVillageMonth
+    numeric = sa.Numeric(asdecimal=True)
+    rates = postgresql.ARRAY(numeric)
+
+    def total(name):
+        return _sum(session, getattr(table, name))
+
+    def count(name):  # a sum of integers is a BIGINT in PostgreSQL, an int here
+        return sa.func.sum(getattr(table, name))
+
+    commission = total("commission") - total("refunded_commission")
+    commission_vat = sa.func.round(commission * COMMISSION_VAT_RATE / 100, 2, type_=numeric)
+    net_sales = total("gross") - total("refunded_gross")
+    receipts = count("receipts")
+    # the dividend's 20 places make PostgreSQL's quotient exact enough to round as Decimal does
+    average = sa.func.round(sa.cast(total("gross"), sa.Numeric(32, 20)) / sa.func.nullif(receipts, 0), 2, type_=numeric)
+    columns = [
+        sa.func.to_char(table.month_start, "YYYY-MM").label("period"),
+        table.month_start.label("period_start"),
+        sa.cast(table.month_start + sa.text("interval '1 month - 1 day'"), sa.Date).label("period_end"),
+        *(getattr(table, _COLUMN[name]).label(name) for name in query.group_by),
+        total("quantity").label("quantity"),
+        total("gross").label("gross"),
+        total("vat").label("vat"),
+        (total("gross") - total("vat")).label("net"),
+        sa.null().label("vat_by_rate"),
+        count("lines").label("lines"),
+        receipts.label("receipts"),
+        average.label("average_basket"),
+        total("refunded_quantity").label("refunded_quantity"),
+        total("refunded_gross").label("refunded_gross"),
+        total("refunded_vat").label("refunded_vat"),
+        count("refund_lines").label("refunds"),
+        net_sales.label("net_sales"),
+        commission.label("commission"),
+        commission_vat.label("commission_vat"),
+        (net_sales - commission - commission_vat).label("payout"),
+    ]
+    names = [column.name for column in columns]
+    # One row of the rollup per VAT rate and mountain flag: a rate can come twice, merged below.
+    statement = sa.select(
+        *columns,
+        sa.func.array_agg(aggregate_order_by(table.vat_rate, table.vat_rate), type_=rates),
+        sa.func.array_agg(aggregate_order_by(table.vat, table.vat_rate), type_=rates),
+        sa.func.max(table.watermark, type_=sa.DateTime(timezone=True)),
+    ).where(table.month_start.between(query.date_from, query.date_to), *_filters(table, query))
+    group_keys = [table.month_start, *(getattr(table, _COLUMN[name]) for name in query.group_by)]
+    order = [
+        table.month_start,
+        *(sa.collate(table.sector, "C") if name == "sector" else getattr(table, _COLUMN[name]) for name in query.group_by),
+    ]
+    statement = statement.group_by(*group_keys).order_by(*order)
+
+    stocks = stock.applies(query)
+    stocked = stock.figures(session=session, query=query) if stocks else {}
+    no_stock = stock.row_figures(None, ZERO) if stocks else {}
+    width, buckets = len(names), (query.granularity, query.season_calendar, query.date_from, query.date_to)
+    # the catalogue's names (a few hundred villages), looked up per row rather than joined
+    named = [
+        (name, f"{name}_name", dict(session.execute(sa.select(_NAMED[name][1], _NAMED[name][0].name)).all()))
+        for name in query.group_by
+        if name in _NAMED
+    ]
+    rows, watermark, seen = [], None, set()
+    for record in session.connection().execute(statement):
+        row = dict(zip(names, record[:width]))
+        rates, vats = record[width], record[width + 1]
+        if len(set(rates)) == len(rates):
+            row["vat_by_rate"] = dict(zip(map(_rate_key, rates), vats))
+        else:
+            breakdown = row["vat_by_rate"] = {}
+            for rate, vat in zip(map(_rate_key, rates), vats):
+                breakdown[rate] = breakdown[rate] + vat if rate in breakdown else vat
+        latest = record[width + 2]
+        if latest is not None and (watermark is None or latest > watermark):
+            watermark = latest
+        if stocked:
+            key = (_bucket(row["period_start"], *buckets), *(row[name] for name in query.group_by))
+            seen.add(key)
+            row.update(stock.row_figures(stocked.get(key), row["quantity"]))
+        elif stocks:
+            row.update(no_stock)
+        for name, key, catalogue in named:
+            row[key] = catalogue.get(row[name])
+        rows.append(row)
+    if stocked.keys() - seen:
+        # stock where nothing was sold: those cells' rows, then the report's order again
+        for key in stocked.keys() - seen:
+            b, *values = key
+            row = {"period": b.label, "period_start": b.start, "period_end": b.end, **dict(zip(query.group_by, values))}
+            row.update(_figures(_empty_cell()), **stock.row_figures(stocked[key], ZERO))
+            rows.append(row)
+        rows.sort(key=lambda row: (row["period_start"], *(str(row[name]) for name in query.group_by)))
+        _name(session, query, rows)
+    return rows, None if watermark is None else watermark.astimezone(timezone.utc)
+
+
 def _rows(session: Session, query: ReportQuery) -> tuple[list[dict], object]:
+    if _finished_in_sql(session, query):
+        return _finished_rows(session, query)
     cells = _sales_cells(session, query)
     if whole_receipts(query):
         counted = _receipt_cells(session, query)

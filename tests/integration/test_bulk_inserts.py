@@ -1,0 +1,61 @@
+"""Many rows in one call: sent as multi-row VALUES on PostgreSQL, with the same outcome as row by row."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from backbone.db import Database, insert_ignoring_conflicts, insert_or_lock
+from tests.conftest import migrations_of
+
+
+def _table(name: str) -> sa.Table:
+    return sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("k", sa.Integer, primary_key=True),
+        sa.Column("v", sa.String(10), nullable=False),
+    )
+
+
+def test_many_rows_go_in_a_few_statements_and_each_lands_once(infra):
+    db = Database(infra.database("sales", migrations_of("sales")))
+    table = _table(f"bulk_{uuid.uuid4().hex[:8]}")
+    table.create(db.engine)
+    statements = []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    try:
+        # given 10 rows already there
+        with db.transaction() as session:
+            insert_ignoring_conflicts(session, table, [{"k": k, "v": "old"} for k in range(10)])
+        statements.clear()
+        # when 2,500 rows are inserted, the first 10 clashing with them
+        with db.transaction() as session:
+            insert_ignoring_conflicts(session, table, [{"k": k, "v": "new"} for k in range(2500)])
+        # then a few multi-row statements (not 2,500), and the old rows stand
+        assert 1 <= len(statements) <= 5
+        with db.engine.connect() as connection:
+            counts = dict(connection.execute(sa.select(table.c.v, sa.func.count()).group_by(table.c.v)).all())
+        assert counts == {"old": 10, "new": 2490}
+    finally:
+        table.drop(db.engine)
+        db.dispose()
+
+
+def test_insert_or_lock_takes_the_same_key_twice_in_one_call(infra):
+    db = Database(infra.database("sales", migrations_of("sales")))
+    table = _table(f"lock_{uuid.uuid4().hex[:8]}")
+    table.create(db.engine)
+    try:
+        with db.transaction() as session:
+            insert_or_lock(session, table, [{"k": 1, "v": "first"}], key=("k",))
+        # one statement for both rows must not touch row 1 twice (PostgreSQL refuses that)
+        with db.transaction() as session:
+            insert_or_lock(session, table, [{"k": 2, "v": "a"}, {"k": 1, "v": "again"}, {"k": 2, "v": "b"}], key=("k",))
+        with db.engine.connect() as connection:
+            rows = dict(connection.execute(sa.select(table.c.k, table.c.v)).all())
+        assert rows == {1: "first", 2: "a"}
+    finally:
+        table.drop(db.engine)
+        db.dispose()
