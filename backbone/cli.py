@@ -6,6 +6,7 @@ import signal
 import threading
 
 import click
+import structlog
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -15,6 +16,8 @@ from backbone.db import migrate
 from backbone.outbox import backlog
 from backbone.relay import Relay
 from backbone.web import get_db, get_redis
+
+log = structlog.get_logger(__name__)
 
 
 def build_relay(app) -> Relay:
@@ -110,12 +113,31 @@ def bus_run(relay, consume):
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    threads = [threading.Thread(target=worker.run, name=type(worker).__name__) for worker in workers]
+    threads = [threading.Thread(target=supervised, args=(worker,), name=type(worker).__name__) for worker in workers]
     for thread in threads:
         thread.start()
     for thread in threads:
         while thread.is_alive():
             thread.join(0.5)
+
+
+def supervised(worker, *, first_backoff: float = 1.0, max_backoff: float = 30.0) -> None:
+    """Run a relay or consumer until it is stopped, starting it again (with backoff) if it fails.
+
+    Each already backs off on a dependency it cannot reach; this catches the rest (a bug, a race
+    with Redis), so that one unexpected error never leaves a process alive that publishes or
+    consumes nothing.
+    """
+    backoff = first_backoff
+    while True:
+        try:
+            worker.run()
+            return
+        except Exception:  # noqa: BLE001 - logged with its traceback, then the worker starts again
+            log.exception("bus worker failed: starting it again", worker=type(worker).__name__, retry_in=backoff)
+        if worker._stop.wait(backoff):
+            return
+        backoff = min(backoff * 2, max_backoff)
 
 
 @bus_cli.command("status")

@@ -9,7 +9,7 @@ import redis
 import sqlalchemy as sa
 
 from backbone import streams
-from backbone.cli import build_consumer, build_relay
+from backbone.cli import build_consumer, build_relay, supervised
 from backbone.consumer import Consumer
 from backbone.events import encode
 from backbone.outbox import outbox, processed_event, publish
@@ -59,6 +59,33 @@ def test_the_relay_publishes_committed_events_once_and_marks_them(app, redis_cli
     entries = redis_client.xrange(_key(app))
     assert [json.loads(fields["event"])["event_id"] for _, fields in entries] == [str(e.event_id) for e in events]
     assert _count(app, outbox, outbox.c.published_at.is_(None)) == 0
+
+
+def test_a_relay_that_fails_unexpectedly_is_started_again_and_publishes(app, redis_client):
+    # given a relay whose first stream trim meets an error nobody foresaw (as a race with Redis once did)
+    class Flaky(Relay):
+        failures = 0
+
+        def trim_streams(self):
+            if not Flaky.failures:
+                Flaky.failures += 1
+                raise AttributeError("'NoneType' object has no attribute 'split'")
+            super().trim_streams()
+
+    relay = Flaky(db=app.extensions["db"], redis_client=redis_client, prefix=app.config["STREAM_PREFIX"], idle_seconds=0.01)
+    thread = threading.Thread(target=supervised, args=(relay,), kwargs={"first_backoff": 0.05})
+    thread.start()
+    try:
+        # when events are committed after the failure
+        wait_for(lambda: Flaky.failures == 1, timeout=10, message="the relay to fail once")
+        _publish(app, *(sale_recorded() for _ in range(3)))
+        # then the relay, started again, publishes them
+        wait_for(lambda: redis_client.xlen(_key(app)) == 3, timeout=10, message="the events published after the failure")
+        assert _count(app, outbox, outbox.c.published_at.is_(None)) == 0
+    finally:
+        relay.stop()
+        thread.join(5)
+    assert not thread.is_alive()
 
 
 def test_an_event_whose_change_rolled_back_is_never_published(app):
