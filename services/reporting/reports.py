@@ -274,13 +274,14 @@ def _rate_key(rate: Decimal) -> str:
     return str(rate.normalize())
 
 
-def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], object]:
-    """The report's rows, one finished row per cell from PostgreSQL, in the report's order.
+def finished_records(session: Session, query: ReportQuery) -> tuple[list[str], list[tuple]]:
+    """The month path's one query on the village rollup, straight from the driver: (names, records).
 
-    The rollup's rows are summed per cell and VAT rate, then per cell with the breakdown as two
-    arrays (rates, VAT) ordered by rate; the derived figures are exact NUMERIC arithmetic, the
-    VAT on the commission and the average basket rounded half away from zero to the cent, as
-    `round_cent` does. Python only zips each row into its dict.
+    One pass along the rollup's primary key (month, village, sector, ...) sums each cell; the
+    VAT breakdown comes as two arrays (rates, VAT) ordered by rate, where a rate can come twice
+    (mountain goods and others); the derived figures are exact NUMERIC arithmetic, the VAT on
+    the commission and the average basket rounded half away from zero to the cent, as
+    `round_cent` does. Each record is the named columns, then the two arrays and the watermark.
     """
     table = SalesVillageMonth
     numeric = sa.Numeric(asdecimal=True)
@@ -334,7 +335,22 @@ def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], ob
         *(sa.collate(table.sector, "C") if name == "sector" else getattr(table, _COLUMN[name]) for name in query.group_by),
     ]
     statement = statement.group_by(*group_keys).order_by(*order)
+    # Not through SQLAlchemy's rows: psycopg makes the Decimals and arrays itself (in text: its binary NUMERIC is slower).
+    compiled = statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True})
+    cursor = session.connection().connection.cursor()
+    try:
+        return names, cursor.execute(str(compiled), compiled.params).fetchall()
+    finally:
+        cursor.close()
 
+
+def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], object]:
+    """The report's rows, one finished row per cell from `finished_records`, in the report's order.
+
+    Python only zips each record into its dict, merges a VAT rate that came twice and adds the
+    villages' names and the stock figures.
+    """
+    names, records = finished_records(session, query)
     stocks = stock.applies(query)
     stocked = stock.figures(session=session, query=query) if stocks else {}
     no_stock = stock.row_figures(None, ZERO) if stocks else {}
@@ -346,14 +362,14 @@ def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], ob
         if name in _NAMED
     ]
     rows, watermark, seen = [], None, set()
-    for record in session.connection().execute(statement):
-        row = dict(zip(names, record[:width]))
+    for record in records:
+        row = dict(zip(names, record[:width], strict=True))
         rates, vats = record[width], record[width + 1]
         if len(set(rates)) == len(rates):
-            row["vat_by_rate"] = dict(zip(map(_rate_key, rates), vats))
+            row["vat_by_rate"] = dict(zip(map(_rate_key, rates), vats, strict=True))
         else:
             breakdown = row["vat_by_rate"] = {}
-            for rate, vat in zip(map(_rate_key, rates), vats):
+            for rate, vat in zip(map(_rate_key, rates), vats, strict=True):
                 breakdown[rate] = breakdown[rate] + vat if rate in breakdown else vat
         latest = record[width + 2]
         if latest is not None and (watermark is None or latest > watermark):
@@ -371,7 +387,12 @@ def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], ob
         # stock where nothing was sold: those cells' rows, then the report's order again
         for key in stocked.keys() - seen:
             b, *values = key
-            row = {"period": b.label, "period_start": b.start, "period_end": b.end, **dict(zip(query.group_by, values))}
+            row = {
+                "period": b.label,
+                "period_start": b.start,
+                "period_end": b.end,
+                **dict(zip(query.group_by, values, strict=True)),
+            }
             row.update(_figures(_empty_cell()), **stock.row_figures(stocked[key], ZERO))
             rows.append(row)
         rows.sort(key=lambda row: (row["period_start"], *(str(row[name]) for name in query.group_by)))
