@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from operator import itemgetter
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from backbone.db import ScaledDecimal
@@ -268,6 +268,9 @@ def _finished_in_sql(session: Session, query: ReportQuery) -> bool:
     )
 
 
+_first = itemgetter(0)
+
+
 @lru_cache(maxsize=64)
 def _rate_key(rate: Decimal) -> str:
     """The key of a VAT rate in a row's breakdown, as the cells write it."""
@@ -278,7 +281,7 @@ def finished_records(session: Session, query: ReportQuery) -> tuple[list[str], l
     """The month path's one query on the village rollup, straight from the driver: (names, records).
 
     One pass along the rollup's primary key (month, village, sector, ...) sums each cell; the
-    VAT breakdown comes as two arrays (rates, VAT) ordered by rate, where a rate can come twice
+    VAT breakdown comes as two unordered arrays (rates, VAT), where a rate can come twice
     (mountain goods and others); the derived figures are exact NUMERIC arithmetic, the VAT on
     the commission and the average basket rounded half away from zero to the cent, as
     `round_cent` does. Each record is the named columns, then the two arrays and the watermark.
@@ -325,8 +328,9 @@ def finished_records(session: Session, query: ReportQuery) -> tuple[list[str], l
     # One row of the rollup per VAT rate and mountain flag: a rate can come twice, merged below.
     statement = sa.select(
         *columns,
-        sa.func.array_agg(aggregate_order_by(table.vat_rate, table.vat_rate), type_=rates),
-        sa.func.array_agg(aggregate_order_by(table.vat, table.vat_rate), type_=rates),
+        # unordered (an ORDER BY per aggregate sorts every cell): ordered by rate below
+        sa.func.array_agg(table.vat_rate, type_=rates),
+        sa.func.array_agg(table.vat, type_=rates),
         sa.func.max(table.watermark, type_=sa.DateTime(timezone=True)),
     ).where(table.month_start.between(query.date_from, query.date_to), *_filters(table, query))
     group_keys = [table.month_start, *(getattr(table, _COLUMN[name]) for name in query.group_by)]
@@ -365,11 +369,12 @@ def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], ob
     for record in records:
         row = dict(zip(names, record[:width], strict=True))
         rates, vats = record[width], record[width + 1]
-        if len(set(rates)) == len(rates):
-            row["vat_by_rate"] = dict(zip(map(_rate_key, rates), vats, strict=True))
+        if len(rates) == 1:
+            row["vat_by_rate"] = {_rate_key(rates[0]): vats[0]}
         else:
             breakdown = row["vat_by_rate"] = {}
-            for rate, vat in zip(map(_rate_key, rates), vats, strict=True):
+            for rate, vat in sorted(zip(rates, vats, strict=True), key=_first):
+                rate = _rate_key(rate)
                 breakdown[rate] = breakdown[rate] + vat if rate in breakdown else vat
         latest = record[width + 2]
         if latest is not None and (watermark is None or latest > watermark):
