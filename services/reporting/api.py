@@ -2,7 +2,7 @@
 
 import uuid
 
-from flask import Response, current_app
+from flask import Response, current_app, jsonify
 from flask.views import MethodView
 from flask_smorest import abort
 
@@ -95,7 +95,8 @@ class SalesReport(MethodView):
         with get_db().transaction() as session:
             report = reports.sales_report(session=session, query=query)
         if args["format"] == "json":
-            return report
+            # schemas.SalesReport's JSON, its rows written without marshmallow's per-value dumping
+            return jsonify(schemas.dump_sales_report(report))
         if len(report["rows"]) > current_app.config["EXPORT_SYNC_MAX_ROWS"]:
             invalid(
                 "format",

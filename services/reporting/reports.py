@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from operator import itemgetter
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from backbone.db import ScaledDecimal
@@ -268,19 +268,23 @@ def _finished_in_sql(session: Session, query: ReportQuery) -> bool:
     )
 
 
+_first = itemgetter(0)
+
+
 @lru_cache(maxsize=64)
 def _rate_key(rate: Decimal) -> str:
     """The key of a VAT rate in a row's breakdown, as the cells write it."""
     return str(rate.normalize())
 
 
-def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], object]:
-    """The report's rows, one finished row per cell from PostgreSQL, in the report's order.
+def finished_records(session: Session, query: ReportQuery) -> tuple[list[str], list[tuple]]:
+    """The month path's one query on the village rollup, straight from the driver: (names, records).
 
-    The rollup's rows are summed per cell and VAT rate, then per cell with the breakdown as two
-    arrays (rates, VAT) ordered by rate; the derived figures are exact NUMERIC arithmetic, the
-    VAT on the commission and the average basket rounded half away from zero to the cent, as
-    `round_cent` does. Python only zips each row into its dict.
+    One pass along the rollup's primary key (month, village, sector, ...) sums each cell; the
+    VAT breakdown comes as two unordered arrays (rates, VAT), where a rate can come twice
+    (mountain goods and others); the derived figures are exact NUMERIC arithmetic, the VAT on
+    the commission and the average basket rounded half away from zero to the cent, as
+    `round_cent` does. Each record is the named columns, then the two arrays and the watermark.
     """
     table = SalesVillageMonth
     numeric = sa.Numeric(asdecimal=True)
@@ -324,8 +328,9 @@ def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], ob
     # One row of the rollup per VAT rate and mountain flag: a rate can come twice, merged below.
     statement = sa.select(
         *columns,
-        sa.func.array_agg(aggregate_order_by(table.vat_rate, table.vat_rate), type_=rates),
-        sa.func.array_agg(aggregate_order_by(table.vat, table.vat_rate), type_=rates),
+        # unordered (an ORDER BY per aggregate sorts every cell): ordered by rate below
+        sa.func.array_agg(table.vat_rate, type_=rates),
+        sa.func.array_agg(table.vat, type_=rates),
         sa.func.max(table.watermark, type_=sa.DateTime(timezone=True)),
     ).where(table.month_start.between(query.date_from, query.date_to), *_filters(table, query))
     group_keys = [table.month_start, *(getattr(table, _COLUMN[name]) for name in query.group_by)]
@@ -334,7 +339,22 @@ def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], ob
         *(sa.collate(table.sector, "C") if name == "sector" else getattr(table, _COLUMN[name]) for name in query.group_by),
     ]
     statement = statement.group_by(*group_keys).order_by(*order)
+    # Not through SQLAlchemy's rows: psycopg makes the Decimals and arrays itself (in text: its binary NUMERIC is slower).
+    compiled = statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True})
+    cursor = session.connection().connection.cursor()
+    try:
+        return names, cursor.execute(str(compiled), compiled.params).fetchall()
+    finally:
+        cursor.close()
 
+
+def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], object]:
+    """The report's rows, one finished row per cell from `finished_records`, in the report's order.
+
+    Python only zips each record into its dict, merges a VAT rate that came twice and adds the
+    villages' names and the stock figures.
+    """
+    names, records = finished_records(session, query)
     stocks = stock.applies(query)
     stocked = stock.figures(session=session, query=query) if stocks else {}
     no_stock = stock.row_figures(None, ZERO) if stocks else {}
@@ -346,14 +366,15 @@ def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], ob
         if name in _NAMED
     ]
     rows, watermark, seen = [], None, set()
-    for record in session.connection().execute(statement):
-        row = dict(zip(names, record[:width]))
+    for record in records:
+        row = dict(zip(names, record[:width], strict=True))
         rates, vats = record[width], record[width + 1]
-        if len(set(rates)) == len(rates):
-            row["vat_by_rate"] = dict(zip(map(_rate_key, rates), vats))
+        if len(rates) == 1:
+            row["vat_by_rate"] = {_rate_key(rates[0]): vats[0]}
         else:
             breakdown = row["vat_by_rate"] = {}
-            for rate, vat in zip(map(_rate_key, rates), vats):
+            for rate, vat in sorted(zip(rates, vats, strict=True), key=_first):
+                rate = _rate_key(rate)
                 breakdown[rate] = breakdown[rate] + vat if rate in breakdown else vat
         latest = record[width + 2]
         if latest is not None and (watermark is None or latest > watermark):
@@ -371,7 +392,12 @@ def _finished_rows(session: Session, query: ReportQuery) -> tuple[list[dict], ob
         # stock where nothing was sold: those cells' rows, then the report's order again
         for key in stocked.keys() - seen:
             b, *values = key
-            row = {"period": b.label, "period_start": b.start, "period_end": b.end, **dict(zip(query.group_by, values))}
+            row = {
+                "period": b.label,
+                "period_start": b.start,
+                "period_end": b.end,
+                **dict(zip(query.group_by, values, strict=True)),
+            }
             row.update(_figures(_empty_cell()), **stock.row_figures(stocked[key], ZERO))
             rows.append(row)
         rows.sort(key=lambda row: (row["period_start"], *(str(row[name]) for name in query.group_by)))

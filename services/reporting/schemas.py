@@ -307,3 +307,64 @@ class ExportStatus(Schema):
     rows = fields.Integer(allow_none=True)
     error = fields.String(allow_none=True)
     download = fields.String(allow_none=True)
+
+
+def _row_dumpers(schema: Schema) -> dict:
+    """Per field of `schema`, a function writing a value as the field's own dump does, without marshmallow's per-value machinery.
+
+    The report's rows are some 10,000 cells of about 25 figures: dumping them field by field is most of
+    a response's time. Fields of other kinds than the rows have are dumped by the field itself.
+    """
+    from decimal import Decimal
+
+    from backbone.fields import ScaledDecimal
+
+    def scaled(unit):
+        def dump(value):
+            if value is None:
+                return None
+            if isinstance(value, Decimal) and value.is_finite():
+                value = value.quantize(unit)
+            return format(Decimal(str(value)), "f")
+
+        return dump
+
+    def decimal(value):
+        return None if value is None else format(Decimal(str(value)), "f")
+
+    def optional(convert):
+        return lambda value: None if value is None else convert(value)
+
+    dumpers = {}
+    for name, field in schema.fields.items():
+        if isinstance(field, ScaledDecimal):
+            dumpers[name] = scaled(Decimal(1).scaleb(-field.scale))
+        elif isinstance(field, fields.Decimal) and field.as_string and field.places is None:
+            dumpers[name] = decimal
+        elif type(field) is fields.Integer and not field.as_string:
+            dumpers[name] = optional(int)
+        elif type(field) in (fields.String, fields.UUID):
+            dumpers[name] = optional(str)
+        elif type(field) is fields.Date:
+            dumpers[name] = optional(lambda value: value.isoformat())
+        elif (
+            type(field) is fields.Dict and isinstance(field.value_field, ScaledDecimal) and type(field.key_field) is fields.String
+        ):
+            value = scaled(Decimal(1).scaleb(-field.value_field.scale))
+            dumpers[name] = optional(lambda mapping, value=value: {str(k): value(v) for k, v in mapping.items()})
+        else:
+            dumpers[name] = lambda value, field=field, name=name: field._serialize(value, name, None)
+    return dumpers
+
+
+_SALES_ROW = _row_dumpers(SalesRow())
+_SALES_REPORT = SalesReport(exclude=("rows",))
+
+
+def dump_sales_report(report: dict) -> dict:
+    """What SalesReport().dump(report) gives, its rows written by `_row_dumpers` (tests compare the two)."""
+    dumped = _SALES_REPORT.dump(report)
+    dumped["rows"] = [
+        {name: _SALES_ROW[name](value) for name, value in row.items() if name in _SALES_ROW} for row in report["rows"]
+    ]
+    return dumped

@@ -133,6 +133,51 @@ def test_village_by_sector_by_month_equals_the_oracle_to_the_cent(app, story):
     assert report["watermark"] == max(e.recorded_at for e in story["sales"] + story["refunds"]).isoformat()
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"group_by": ["village", "sector"]},
+        {"group_by": ["sector", "mountain_product"], "compare": ["previous", "last_year"]},
+        {"group_by": ["village"], "sector": ["agri-food", "handicraft"], "mountain_product": "true"},
+        {"mountain_product": "false"},
+    ],
+)
+def test_a_month_report_finished_in_sql_is_the_cell_paths_own(app, story, monkeypatch, query):
+    """The one-query month path on the village rollup answers exactly what summing its cells in Python does."""
+    from services.reporting import reports
+
+    taken = []
+    finished = reports._finished_rows
+    monkeypatch.setattr(reports, "_finished_rows", lambda *a: taken.append(1) or finished(*a))
+    fast = _report(app, granularity="month", **query)
+    assert taken
+    monkeypatch.setattr(reports, "_finished_in_sql", lambda *a: False)
+    assert _report(app, granularity="month", **query) == fast
+    assert len(taken) == 1 + len(query.get("compare", ()))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"group_by": ["village", "sector"], "granularity": "month"},
+        {"group_by": ["sector", "mountain_product"], "granularity": "month", "compare": ["previous", "last_year"]},
+        {"group_by": ["producer", "product"], "granularity": "day"},
+        {"group_by": ["selling_place", "vat_rate"], "granularity": "week", "compare": ["previous"]},
+        {},
+    ],
+)
+def test_the_reports_json_is_the_schemas_dump(app, story, monkeypatch, query):
+    """The rows written without marshmallow are what schemas.SalesReport dumps, to the byte."""
+    from services.reporting import schemas
+
+    fast = app.test_client().get("/reports/sales", query_string={"from": str(FIRST), "to": str(LAST), **query})
+    monkeypatch.setattr(schemas, "dump_sales_report", lambda report: schemas.SalesReport().dump(report))
+    slow = app.test_client().get("/reports/sales", query_string={"from": str(FIRST), "to": str(LAST), **query})
+    assert fast.status_code == slow.status_code == 200
+    assert fast.get_json()["rows"]
+    assert fast.data == slow.data
+
+
 def test_producer_by_product_by_day_equals_the_oracle(app, story):
     report = _report(app, group_by=["producer", "product"], granularity="day")
     expected = oracle(oracle_lines(story), lambda x: (x["day"].isoformat(), x["producer"], x["product"]))
