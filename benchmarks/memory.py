@@ -19,7 +19,6 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import redis
-import requests
 
 from benchmarks.common import REDIS_URL, SERVER, Result, at_most, drop_database, drop_prefix, scratch_prefix
 from benchmarks.sales_http import children, need_wrk, rss_mb, script_args, wrk
@@ -33,6 +32,7 @@ from deploy.network import (
     migrate_all,
     postgres_database,
     process_commands,
+    wait_ready,
 )
 
 SECONDS = int(os.environ.get("BENCH_MEMORY_SECONDS", 5))
@@ -75,24 +75,6 @@ def bare_interpreter_rss() -> float:
     return int(line.split()[1]) / 1024
 
 
-def _wait_ready(settings: Settings, processes: dict[str, subprocess.Popen], timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    pending = set(SERVICES)
-    while pending:
-        for service in sorted(pending):
-            try:
-                if requests.get(f"{settings.url(service)}/health/ready", timeout=2).status_code == 200:
-                    pending.discard(service)
-            except requests.RequestException:
-                pass
-        dead = [name for name, process in processes.items() if process.poll() is not None]
-        if dead:
-            raise RuntimeError(f"exited during start-up: {', '.join(dead)}")
-        if pending and time.monotonic() > deadline:
-            raise RuntimeError(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
-        time.sleep(0.5)
-
-
 def _settled(processes: dict[str, subprocess.Popen], timeout: float = 60.0) -> tuple[float, float]:
     """The network's PSS and RSS once it stops growing (every worker has finished starting)."""
     deadline = time.monotonic() + timeout
@@ -132,7 +114,7 @@ def run() -> list[Result]:
                 processes[name] = subprocess.Popen(
                     command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
-            _wait_ready(settings, processes)
+            wait_ready(settings, processes, timeout=180.0)
             idle_pss, idle_rss = _settled(processes)
             idle_count = sum(len(tree(process.pid)) for process in processes.values())
             per_process = {name: round(footprint(tree(process.pid))[0], 1) for name, process in sorted(processes.items())}

@@ -16,12 +16,10 @@ import shlex
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime
 from pathlib import Path
 
 import redis
-import requests
 from honcho.manager import Manager
 from honcho.printer import Message, Printer
 
@@ -36,6 +34,7 @@ from deploy.network import (
     migrate_all,
     process_commands,
     signing_key,
+    wait_ready,
 )
 
 
@@ -76,27 +75,12 @@ def _first_admin_key(settings: Settings) -> str:
     return key
 
 
-def _wait_ready(settings: Settings, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    pending = set(SERVICES)
-    while pending:
-        for service in sorted(pending):
-            try:
-                if requests.get(f"{settings.url(service)}/health/ready", timeout=2).status_code == 200:
-                    pending.discard(service)
-            except requests.RequestException:
-                pass
-        if pending and time.monotonic() > deadline:
-            raise RuntimeError(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
-        time.sleep(0.5)
-
-
 def _seed_when_ready(settings: Settings, printer: Printer, seed: bool, admin_key: str) -> None:
     def say(text):
         printer.write(Message("line", text + "\n", datetime.now(), "network", None))
 
     try:
-        _wait_ready(settings)
+        wait_ready(settings)
         urls = {service: settings.url(service) for service in SERVICES}
         if seed:
             created = demo.seed(urls, admin_key)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+import requests
 import sqlalchemy as sa
 
 SERVICES = ("inventory", "sales", "notifications", "reporting", "identity")
@@ -193,6 +194,25 @@ def migrate_all(settings: Settings) -> None:
 
     for service in SERVICES:
         migrate(settings.database_urls[service], ROOT / "services" / service / "migrations")
+
+
+def wait_ready(settings: Settings, processes: dict[str, subprocess.Popen] | None = None, timeout: float = 120.0) -> None:
+    """Wait until every service's API answers /health/ready; fail at once if one of `processes` exits."""
+    deadline = time.monotonic() + timeout
+    pending = set(SERVICES)
+    while pending:
+        for service in sorted(pending):
+            try:
+                if requests.get(f"{settings.url(service)}/health/ready", timeout=2).status_code == 200:
+                    pending.discard(service)
+            except requests.RequestException:
+                pass
+        dead = [name for name, process in (processes or {}).items() if process.poll() is not None]
+        if dead:
+            raise RuntimeError(f"exited during start-up: {', '.join(dead)}")
+        if pending and time.monotonic() > deadline:
+            raise RuntimeError(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
+        time.sleep(0.5)
 
 
 def free_port() -> int:
