@@ -87,6 +87,37 @@ class AdministratorClient(FlaskClient):
         return super().open(*args, headers=headers, **kwargs)
 
 
+def build_app(infra, service: str, *, prefix: str, signing_key: dict, token: str, **config):
+    """A service's app on a fresh, migrated database of its own; its test client sends `token`."""
+    module = importlib.import_module(f"services.{service}.app")
+    app = module.create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": infra.database(service, migrations_of(service)),
+            "REDIS_URL": infra.redis_url,
+            "STREAM_PREFIX": prefix,
+            "CONSUMER_BLOCK_MS": 100,
+            "CONSUMER_CLAIM_IDLE_MS": 300,
+            "CONSUMER_CLAIM_EVERY_SECONDS": 0.2,
+            "LOG_LEVEL": "WARNING",
+            "AUTH_PUBLIC_KEY": signing_key["public"],
+            **({"SIGNING_KEY": signing_key["private"]} if service == "identity" else {}),
+            **config,
+        }
+    )
+    app.test_client_class = type("AdministratorClient", (AdministratorClient,), {"token": token})
+    return app
+
+
+def close_apps(apps) -> None:
+    """Give back the database and Redis connections of apps made by `build_app`."""
+    for app in apps:
+        app.extensions["db"].dispose()
+        client = app.extensions.get("redis")
+        if client is not None:
+            client.close()
+
+
 @pytest.fixture
 def make_app(infra, prefix, signing_key):
     """Build a service's app on a fresh, migrated database of its own; its test client is an administrator."""
@@ -94,30 +125,10 @@ def make_app(infra, prefix, signing_key):
     signer = TokenSigner(signing_key["private"])
 
     def make(service: str, **config):
-        module = importlib.import_module(f"services.{service}.app")
-        app = module.create_app(
-            {
-                "TESTING": True,
-                "DATABASE_URL": infra.database(service, migrations_of(service)),
-                "REDIS_URL": infra.redis_url,
-                "STREAM_PREFIX": prefix,
-                "CONSUMER_BLOCK_MS": 100,
-                "CONSUMER_CLAIM_IDLE_MS": 300,
-                "CONSUMER_CLAIM_EVERY_SECONDS": 0.2,
-                "LOG_LEVEL": "WARNING",
-                "AUTH_PUBLIC_KEY": signing_key["public"],
-                **({"SIGNING_KEY": signing_key["private"]} if service == "identity" else {}),
-                **config,
-            }
-        )
         token = signer.sign(Principal(key_id="test-admin", role=ADMINISTRATOR), service)[0]
-        app.test_client_class = type("AdministratorClient", (AdministratorClient,), {"token": token})
+        app = build_app(infra, service, prefix=prefix, signing_key=signing_key, token=token, **config)
         apps.append(app)
         return app
 
     yield make
-    for app in apps:
-        app.extensions["db"].dispose()
-        client = app.extensions.get("redis")
-        if client is not None:
-            client.close()
+    close_apps(apps)

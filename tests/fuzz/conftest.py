@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import random
 import uuid
 from collections import Counter
@@ -13,7 +12,7 @@ import redis
 
 from backbone.auth import ADMINISTRATOR, Principal, TokenSigner
 from services.reporting import aggregates
-from tests.conftest import AdministratorClient, migrations_of
+from tests.conftest import build_app, close_apps
 from tests.support.events import deliver
 from tests.support.inventory import ok
 from tests.support.network_events import catalogue
@@ -142,33 +141,20 @@ def fuzz_app(infra, signing_key):
         return signer.sign(Principal(key_id=scope.pop("key_id", "fuzz-key"), role=role, **scope), audience)[0]
 
     def make(service: str):
-        module = importlib.import_module(f"services.{service}.app")
-        app = module.create_app(
-            {
-                "TESTING": True,
-                "DATABASE_URL": infra.database(service, migrations_of(service)),
-                "REDIS_URL": infra.redis_url,
-                "STREAM_PREFIX": prefix,
-                "LOG_LEVEL": "CRITICAL",
-                "AUTH_PUBLIC_KEY": signing_key["public"],
-                "RATE_LIMIT": "100000 per minute",
-                **({"SIGNING_KEY": signing_key["private"]} if service == "identity" else {}),
-            }
-        )
+        token = token_for(ADMINISTRATOR, audience=service, key_id="fuzz-admin")
+        app = build_app(
+            infra, service, prefix=prefix, signing_key=signing_key, token=token,
+            LOG_LEVEL="CRITICAL", RATE_LIMIT="100000 per minute",
+        )  # fmt: skip
         apps.append(app)
-        app.token = token_for(ADMINISTRATOR, audience=service, key_id="fuzz-admin")
-        app.test_client_class = type("FuzzAdministrator", (AdministratorClient,), {"token": app.token})
+        app.token = token
         app.known = SEEDS[service](
             app, app.test_client(), lambda role, audience=service, **scope: token_for(role, audience, **scope), redis_client
         )
         return app
 
     yield make
-    for app in apps:
-        app.extensions["db"].dispose()
-        client = app.extensions.get("redis")
-        if client is not None:
-            client.close()
+    close_apps(apps)
     keys = list(redis_client.scan_iter(match=f"{prefix}*", count=1000))
     if keys:
         redis_client.delete(*keys)
